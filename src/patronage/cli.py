@@ -1,0 +1,177 @@
+"""The `patronage` command: validate, run (and, in later modules, batch, compare, plot).
+
+Bad input of any kind ends in one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import __version__
+from .errors import EXIT_BAD_INPUT, InputError
+from .loader import load
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got '{text}'") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**63-1, got {value}")
+    return value
+
+
+def series_option(text: str) -> int | None:
+    """`--series all|none|every=K`: which steps the series table records."""
+    if text == "all":
+        return 1
+    if text == "none":
+        return None
+    if text.startswith("every="):
+        return _positive_int(text.removeprefix("every="))
+    raise argparse.ArgumentTypeError(f"must be all, none or every=K, got '{text}'")
+
+
+def default_out(scenario_name: str) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return Path("results") / f"{scenario_name}-{stamp}"
+
+
+# --- validate ---------------------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    bad = 0
+    for path in args.files:
+        try:
+            loaded = load(path, args.set)
+        except InputError as exc:
+            print(exc, file=sys.stderr)
+            bad += 1
+            continue
+        s = loaded.scenario
+        print(
+            f"{path}: ok ({len(s.partners)} partners, {len(s.patrons)} patrons, "
+            f"{s.steps} steps, sha256 {loaded.sha256[:12]})"
+        )
+    return EXIT_BAD_INPUT if bad else 0
+
+
+# --- run --------------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .report_text import run_report
+    from .single import run_one
+
+    loaded = load(args.scenario, args.set)
+    out = Path(args.out) if args.out else default_out(loaded.scenario.name)
+    result = run_one(
+        loaded,
+        seed=args.seed,
+        out=out,
+        steps=args.steps,
+        series_every=args.series,
+        replace=args.force,
+    )
+    print(run_report(result))
+    print(f"\nwrote {out}/ (manifest.json, runs.parquet, events.parquet, series.parquet)")
+    return 0
+
+
+# --- the parser -------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="patronage",
+        description="Scenario simulation of alliance dynamics under withdrawn patronage.",
+    )
+    parser.add_argument("--version", action="version", version=f"patronage {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check scenario files against the schema")
+    p.add_argument("files", nargs="+", help="scenario files (YAML)")
+    _add_set(p)
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("run", help="run one scenario once and write a result folder")
+    p.add_argument("scenario", help="scenario file (YAML)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the run (default 0)")
+    p.add_argument("--steps", type=_positive_int, help="horizon in steps (default: scenario's)")
+    p.add_argument("--out", help="result folder (default results/<scenario>-<timestamp>)")
+    p.add_argument("--force", action="store_true", help="replace an existing --out folder")
+    p.add_argument(
+        "--series",
+        type=series_option,
+        default=1,
+        metavar="all|none|every=K",
+        help="steps recorded in series.parquet (default all)",
+    )
+    _add_set(p)
+    p.set_defaults(handler=cmd_run)
+
+    for register in _extra_commands():
+        register(sub)
+    return parser
+
+
+def _add_set(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a scenario field by dotted path, e.g. withdrawal.level=0.5 or "
+        "partners.hezbollah.dependence=0.9 (repeatable)",
+    )
+
+
+def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
+    """Commands defined in their own modules (batch, analysis, plots) register themselves."""
+    return []
+
+
+class Parser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are one line with exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"{self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed a one-line usage error
+        return int(exc.code or 0)
+    try:
+        return args.handler(args)
+    except InputError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("patronage: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

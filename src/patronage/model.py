@@ -1,0 +1,228 @@
+"""AllianceModel: a Mesa model of a patron, its partners and the withdrawal of patronage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+
+from . import rules, streams
+from .agents import COLLAPSED, HEDGING, REALIGNED, STATUSES, Partner, Patron
+from .loader import LoadedScenario, load
+from .scenario import Scenario
+
+DRAW_BLOCK = 64  # steps of random draws generated at once
+
+SERIES_FIELDS = ("loyalty", "dependence", "trust", "expected", "support", "strength", "gap")
+
+
+@dataclass(frozen=True)
+class StepDraws:
+    """The random numbers of one step, one per partner, in canonical partner order."""
+
+    noise: list[float]
+    realign: list[float]
+    collapse: list[float]
+
+
+@dataclass
+class EventRecord:
+    step: int
+    partner: str
+    kind: str
+    origin: str | None
+    target: str | None
+    cause: str
+
+
+def as_scenario(scenario: Scenario | LoadedScenario | str | Path) -> Scenario:
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, LoadedScenario):
+        return scenario.scenario
+    return load(scenario).scenario
+
+
+class AllianceModel(mesa.Model):
+    """A patron withdraws support; its partners stay, hedge, realign or collapse.
+
+    `AllianceModel(scenario=path_or_scenario, rng=seed)`; `step()` advances one month and
+    `running` turns false at the horizon. Draws come from a counter-based stream keyed by a
+    single draw from `self.rng` (streams.py), so a run is a pure function of the scenario and
+    the seed, and the ensemble engine reproduces it exactly.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | LoadedScenario | str | Path,
+        rng: Any = None,
+        steps: int | None = None,
+        series_every: int = 1,
+    ) -> None:
+        super().__init__(rng=rng)
+        self.scenario = as_scenario(scenario)
+        s = self.scenario
+        self.horizon = steps if steps is not None else s.steps
+        self.series_every = series_every
+        self.key = streams.new_key(self.rng)
+        self.incumbent_id = s.incumbent
+        self.patron_ids = s.patron_ids()
+        self.partner_ids = s.partner_ids()
+        index = {pid: i for i, pid in enumerate(self.partner_ids)}
+        n = len(self.partner_ids)
+        self._set_schedule(index, n)
+
+        specs = {p.id: p for p in s.partners}
+        names = {p.id: p.name for p in s.patrons}
+        self.patrons = {
+            pid: Patron(self, pid, names[pid], pid == s.incumbent) for pid in self.patron_ids
+        }
+        self.incumbent = self.patrons[s.incumbent]
+        self.partners = [Partner(self, specs[pid], index[pid]) for pid in self.partner_ids]
+        for partner in self.partners:
+            partner.watched = [
+                (index[peer], w) for peer, w in sorted(specs[partner.partner_id].watches.items())
+            ]
+        self._events_by_step: dict[int, list] = {}
+        for e in s.events:
+            self._events_by_step.setdefault(e.step, []).append(e)
+        self._release_id_registry()
+
+        self.time = 0
+        self.hard_times = 0.0
+        self.events: list[EventRecord] = []
+        self.series: list[tuple] = []
+        self._draw_block: list[StepDraws] = []
+        self._draw_block_start = 0
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "aligned": lambda m: m.count_status("aligned"),
+                "hedging": lambda m: m.count_status(HEDGING),
+                "realigned": lambda m: m.count_status(REALIGNED),
+                "collapsed": lambda m: m.count_status(COLLAPSED),
+                "mean_trust": lambda m: float(np.mean([p.trust for p in m.partners])),
+                "mean_loyalty": lambda m: float(np.mean([p.loyalty for p in m.partners])),
+            }
+        )
+        self.incumbent.allocate()
+        for partner in self.partners:
+            partner.observe()
+        self._record_series()
+        self.datacollector.collect(self)
+        self.running = self.horizon > 0
+
+    def _set_schedule(self, index: dict[str, int], n: int) -> None:
+        """Per-partner arrays of the withdrawal schedule and the redirection of freed support."""
+        s = self.scenario
+        w = s.withdrawal
+        self.allocation = np.zeros(n)
+        self.redirect = np.zeros(n)
+        self.withdrawal_level = np.zeros(n)
+        self.withdrawal_start = np.zeros(n)
+        self.withdrawal_ramp = np.ones(n)
+        for p in s.partners:
+            self.allocation[index[p.id]] = p.allocation
+        for pid, share in w.redirect.items():
+            self.redirect[index[pid]] = share
+        for t in w.targets:
+            i = index[t.id]
+            self.withdrawal_level[i] = w.level if t.level is None else t.level
+            self.withdrawal_start[i] = w.start if t.start is None else t.start
+            self.withdrawal_ramp[i] = w.ramp if t.ramp is None else t.ramp
+        self.cut_level = s.budget_cut.level
+        self.cut_start = s.budget_cut.start
+        self.cut_ramp = s.budget_cut.ramp
+
+    def _release_id_registry(self) -> None:
+        """Mesa 3.3 keeps every model in the class-level `Agent._ids`; drop ours at once.
+
+        All agents exist by now, so the counter is no longer needed, and without this
+        thousands of runs in one process would keep every finished model alive.
+        """
+        registry = getattr(mesa.Agent, "_ids", None)
+        if isinstance(registry, dict):
+            registry.pop(self, None)
+
+    # --- the step ---------------------------------------------------------------------------
+
+    def step(self) -> None:
+        t = self.time
+        self._apply_events(t)
+        self.draws = self._draws_for(t)
+        self.hard_times = float(self.cut_level * rules.ramp(t, self.cut_start, self.cut_ramp))
+        self.incumbent.allocate()
+        for partner in self.partners:
+            partner.observe()
+        for partner in self.partners:
+            partner.decide()
+        for partner in self.partners:
+            partner.advance()
+        self.time = t + 1
+        if self.time % self.series_every == 0 or self.time == self.horizon:
+            self._record_series()
+        self.datacollector.collect(self)
+        if self.time >= self.horizon:
+            self.running = False
+
+    def _draws_for(self, t: int) -> StepDraws:
+        """The draws of step t, generated DRAW_BLOCK steps at a time (one numpy call each)."""
+        if not self._draw_block_start <= t < self._draw_block_start + len(self._draw_block):
+            n_steps = min(DRAW_BLOCK, max(self.horizon - t, 1))
+            block = streams.uniforms(self.key, t, n_steps, len(self.partners))
+            noise = streams.box_muller(
+                block[:, streams.DRAW_LOYALTY_NOISE_A], block[:, streams.DRAW_LOYALTY_NOISE_B]
+            )
+            self._draw_block = [
+                StepDraws(
+                    noise[k].tolist(),
+                    block[k, streams.DRAW_REALIGN].tolist(),
+                    block[k, streams.DRAW_COLLAPSE].tolist(),
+                )
+                for k in range(n_steps)
+            ]
+            self._draw_block_start = t
+        return self._draw_block[t - self._draw_block_start]
+
+    def _apply_events(self, t: int) -> None:
+        for e in self._events_by_step.get(t, ()):
+            partner = self.partners[self.partner_ids.index(e.partner)]
+            if e.kind == "offer":
+                partner.offers[e.patron] = e.value
+            elif e.kind == "pressure":
+                partner.pressure = e.value
+            elif e.kind == "threat":
+                partner.threat = e.value
+
+    # --- records ----------------------------------------------------------------------------
+
+    def record_event(
+        self, partner: Partner, kind: str, origin: str | None, target: str | None, cause: str
+    ) -> None:
+        self.events.append(
+            EventRecord(self.time + 1, partner.partner_id, kind, origin, target, cause)
+        )
+
+    def _record_series(self) -> None:
+        """State after `self.time` steps (observed support: what it received in that step)."""
+        for p in self.partners:
+            self.series.append(
+                (
+                    self.time,
+                    p.partner_id,
+                    *(float(getattr(p, f)) for f in SERIES_FIELDS),
+                    p.status,
+                    p.patron,
+                )
+            )
+
+    def count_status(self, status: str) -> int:
+        assert status in STATUSES
+        return sum(1 for p in self.partners if p.status == status)
+
+    def run(self) -> AllianceModel:
+        while self.running:
+            self.step()
+        return self

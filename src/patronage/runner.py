@@ -1,0 +1,68 @@
+"""One run of the Mesa engine, turned into the rows of the three result tables.
+
+A run is a pure function of (scenario, parameters, seed): it returns plain rows and never
+touches the disk, so the same function serves `patronage run`, local process pools and
+Dask workers alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .model import SERIES_FIELDS, AllianceModel
+from .scenario import Scenario
+
+FINAL_FIELDS = ("status", "patron", "loyalty", "dependence", "trust", "strength")
+EVENT_COLUMNS = ("run_id", "step", "partner", "kind", "from", "to", "cause")
+SERIES_COLUMNS = ("run_id", "step", "partner", *SERIES_FIELDS, "status", "patron")
+
+
+@dataclass
+class RunResult:
+    """The rows one run contributes to runs, events and series."""
+
+    run: dict[str, Any]
+    events: list[tuple] = field(default_factory=list)
+    series: list[tuple] = field(default_factory=list)
+
+
+def runs_columns(partner_ids: list[str]) -> list[str]:
+    """The per-partner columns of the runs table, in canonical order."""
+    cols = []
+    for pid in partner_ids:
+        cols += [f"{pid}.{f}" for f in FINAL_FIELDS]
+        cols += [f"{pid}.realign_step", f"{pid}.collapse_step"]
+    return cols
+
+
+def simulate(
+    scenario: Scenario,
+    seed: int | np.random.SeedSequence,
+    run_id: int = 0,
+    steps: int | None = None,
+    series_every: int | None = 1,
+    params: dict[str, Any] | None = None,
+) -> RunResult:
+    """Run the model once; `series_every=None` records no series."""
+    rng = np.random.default_rng(seed)
+    model = AllianceModel(scenario, rng=rng, steps=steps, series_every=series_every or 1)
+    model.run()
+    row: dict[str, Any] = {"run_id": run_id}
+    row.update(params or {})
+    first_step: dict[tuple[str, str], int] = {}
+    for e in model.events:
+        first_step.setdefault((e.partner, e.kind), e.step)
+    for p in model.partners:
+        for f in FINAL_FIELDS:
+            value = getattr(p, f)
+            row[f"{p.partner_id}.{f}"] = value if isinstance(value, str) else float(value)
+        row[f"{p.partner_id}.realign_step"] = first_step.get((p.partner_id, "realign"))
+        row[f"{p.partner_id}.collapse_step"] = first_step.get((p.partner_id, "collapse"))
+    events = [
+        (run_id, e.step, e.partner, e.kind, e.origin, e.target, e.cause) for e in model.events
+    ]
+    series = [(run_id, *r) for r in model.series] if series_every else []
+    return RunResult(row, events, series)
