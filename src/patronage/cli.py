@@ -128,8 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set(p)
     p.set_defaults(handler=cmd_run)
 
-    for register in _extra_commands():
-        register(sub)
+    from . import cli_batch
+
+    cli_batch.register(sub, _add_set, _positive_int, _seed, series_option)
     return parser
 
 
@@ -142,11 +143,6 @@ def _add_set(p: argparse.ArgumentParser) -> None:
         help="override a scenario field by dotted path, e.g. withdrawal.level=0.5 or "
         "partners.hezbollah.dependence=0.9 (repeatable)",
     )
-
-
-def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
-    """Commands defined in their own modules (batch, analysis, plots) register themselves."""
-    return []
 
 
 class Parser(argparse.ArgumentParser):

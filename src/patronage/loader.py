@@ -8,11 +8,12 @@ knows it, the field path and what is allowed.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,8 @@ class LoadedScenario:
     source: str
     text: str
     overrides: tuple[str, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    lines: dict[PathKey, int] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def sha256(self) -> str:
@@ -46,14 +49,17 @@ class LoadedScenario:
 
 def load(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> LoadedScenario:
     """Read, parse, override and validate a scenario file."""
-    source = str(path)
-    text = read_text(Path(path))
+    return from_text(read_text(Path(path)), str(path), tuple(overrides))
+
+
+def from_text(text: str, source: str, overrides: tuple[str, ...] = ()) -> LoadedScenario:
+    """A scenario from its text (a manifest, a Dask worker): the same checks as `load`."""
     data, lines = parse_yaml(text, source)
     for override in overrides:
         dotted, value = split_override(override, source)
         data = apply_override(data, dotted, value, source)
     scenario = validate(data, source, lines)
-    return LoadedScenario(scenario, source, text, tuple(overrides))
+    return LoadedScenario(scenario, source, text, tuple(overrides), data, lines)
 
 
 def read_text(path: Path) -> str:
@@ -229,13 +235,13 @@ def check_references(s: Scenario) -> tuple[PathKey, str] | None:
     """Ids unique and every reference resolvable; returns the first problem found."""
     patrons = [p.id for p in s.patrons]
     partners = [p.id for p in s.partners]
-    for field, ids in (("patrons", patrons), ("partners", partners)):
+    for section, ids in (("patrons", patrons), ("partners", partners)):
         seen: set[str] = set()
         for i, pid in enumerate(ids):
             if pid in seen:
-                return (field, i, "id"), f"duplicate id '{pid}'"
+                return (section, i, "id"), f"duplicate id '{pid}'"
             if pid in RESERVED_IDS:
-                return (field, i, "id"), f"'{pid}' is a reserved word, choose another id"
+                return (section, i, "id"), f"'{pid}' is a reserved word, choose another id"
             seen.add(pid)
     for i, pid in enumerate(partners):
         if pid in patrons:
@@ -243,11 +249,11 @@ def check_references(s: Scenario) -> tuple[PathKey, str] | None:
     if s.incumbent not in patrons:
         return ("incumbent",), f"must name a patron ({_list(patrons)}), got '{s.incumbent}'"
     for i, p in enumerate(s.partners):
-        for field in ("affinity", "offers"):
-            for key in getattr(p, field):
+        for mapping in ("affinity", "offers"):
+            for key in getattr(p, mapping):
                 if key not in patrons:
                     return (
-                        ("partners", i, field, key),
+                        ("partners", i, mapping, key),
                         f"must name a patron ({_list(patrons)}), got '{key}'",
                     )
         for key in p.watches:
@@ -328,8 +334,6 @@ def apply_override(
     data: dict[str, Any], dotted: str, value: Any, source: str = "--set"
 ) -> dict[str, Any]:
     """Return a copy of `data` with the field at `dotted` set; list items are named by id."""
-    import copy
-
     out = copy.deepcopy(data)
     parts = dotted.split(".")
     node: Any = out
@@ -375,7 +379,7 @@ def _list_index(items: list[Any], part: str) -> int | None:
 
 def override_scenario(loaded: LoadedScenario, assignments: dict[str, Any]) -> Scenario:
     """Apply already-parsed values (from a sweep) to a loaded scenario and validate."""
-    data, lines = parse_yaml(loaded.text, loaded.source)
-    for dotted, value in [*(split_override(o) for o in loaded.overrides), *assignments.items()]:
+    data = loaded.data
+    for dotted, value in assignments.items():
         data = apply_override(data, dotted, value)
-    return validate(data, loaded.source, lines)
+    return validate(data, loaded.source, loaded.lines)

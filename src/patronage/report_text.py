@@ -1,29 +1,30 @@
-"""Plain-text reports for the terminal."""
+"""Plain-text report of one run for the terminal."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .single import SingleRun
+from .results import Results
 
 
-def run_report(single: SingleRun) -> str:
+def run_report(results: Results) -> str:
     """Per partner: final status, to whom, the steps of its events, and its final scores."""
-    s = single.loaded.scenario
-    row = single.result.run
+    row = results.runs.iloc[0]
     events: dict[str, list[str]] = {}
-    for _, step, partner, kind, _origin, target, cause in single.result.events:
-        where = f"->{target}" if kind in ("realign", "hedge") and target else ""
-        events.setdefault(partner, []).append(f"{kind}{where}@{step}({cause})")
-    head = f"{s.name}: {len(s.partners)} partners, {single.result_steps} steps, seed {single.seed}"
-    lines = [head, ""]
+    for e in results.events.itertuples(index=False):
+        to = e.to
+        where = f"->{to}" if e.kind in ("realign", "hedge") and to else ""
+        events.setdefault(e.partner, []).append(f"{e.kind}{where}@{e.step} ({e.cause})")
+    m = results.manifest
+    lines = [
+        f"{results.name}: {len(results.partners)} partners, {results.steps} steps, "
+        f"seed {m['seed']}",
+        "",
+    ]
     header = (
         f"{'partner':<18} {'status':<10} {'patron':<14} {'loyalty':>7} {'depend.':>7} "
-        f"{'trust':>7} {'strength':>8}  events"
+        f"{'trust':>7} {'strength':>8}  events (kind->to@step (cause))"
     )
     lines += [header, "-" * len(header)]
-    for pid in s.partner_ids():
+    for pid in results.partners:
         lines.append(
             f"{pid:<18} {row[f'{pid}.status']:<10} {row[f'{pid}.patron']:<14} "
             f"{row[f'{pid}.loyalty']:>7.3f} {row[f'{pid}.dependence']:>7.3f} "

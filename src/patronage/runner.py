@@ -66,3 +66,57 @@ def simulate(
     ]
     series = [(run_id, *r) for r in model.series] if series_every else []
     return RunResult(row, events, series)
+
+
+def run_group(
+    scenario: Scenario,
+    batch_seed: int,
+    run_ids: list[int],
+    steps: int | None = None,
+    series_every: int | None = 1,
+    params: dict[str, float] | None = None,
+) -> GroupTables:
+    """Runs of one design point with the Mesa engine, as the three result tables.
+
+    Run k is seeded with child k of the batch seed (seeds.py). A run that raises is left
+    out of the tables and reported in `failed`, so a batch records it and goes on.
+    """
+    from . import store
+    from .seeds import run_seed_sequence
+
+    params = params or {}
+    runs, events, series, failed = [], [], [], {}
+    for run_id in run_ids:
+        try:
+            result = simulate(
+                scenario,
+                run_seed_sequence(batch_seed, run_id),
+                run_id=run_id,
+                steps=steps,
+                series_every=series_every,
+                params={f"param.{k}": v for k, v in params.items()},
+            )
+        except Exception as exc:
+            failed[run_id] = f"{type(exc).__name__}: {exc}"
+            continue
+        result.run["seed"] = batch_seed
+        runs.append(result.run)
+        events += result.events
+        series += result.series
+    partner_ids = scenario.partner_ids()
+    return GroupTables(
+        runs=store.dicts_table(runs, store.runs_schema(params, partner_ids)),
+        events=store.rows_table(events, store.EVENTS_SCHEMA),
+        series=store.rows_table(series, store.SERIES_SCHEMA),
+        failed=failed,
+    )
+
+
+@dataclass
+class GroupTables:
+    """What a group of runs contributes to a result folder (pyarrow tables, store schemas)."""
+
+    runs: Any
+    events: Any
+    series: Any
+    failed: dict[int, str] = field(default_factory=dict)

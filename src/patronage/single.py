@@ -1,23 +1,18 @@
-"""`patronage run`: one seeded run of a scenario, written as a result folder of one row."""
+"""`patronage run`: one seeded run, written as a result folder of one row.
+
+It is a batch of one run (run 0 of a batch with the same seed), built under a temporary
+name and renamed whole: the folder is complete or does not exist.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from . import provenance, store
+from . import store
+from .batch import run_batch
+from .design import Design
 from .loader import LoadedScenario
-from .runner import RunResult, simulate
-from .seeds import run_seed_sequence
-
-
-@dataclass
-class SingleRun:
-    loaded: LoadedScenario
-    seed: int
-    result: RunResult
-    out: Path
-    result_steps: int
+from .results import Results, open_results
 
 
 def run_one(
@@ -27,38 +22,15 @@ def run_one(
     steps: int | None = None,
     series_every: int | None = 1,
     replace: bool = False,
-) -> SingleRun:
-    """Run once with the seed of run 0 of a batch with the same seed, and write the folder."""
-    scenario = loaded.scenario
-    started = provenance.now()
-    result = simulate(
-        scenario, run_seed_sequence(seed, 0), run_id=0, steps=steps, series_every=series_every
-    )
-    result.run["seed"] = seed
-    partner_ids = scenario.partner_ids()
-    with store.StagedFolder(out, replace=replace) as folder:
-        store.write_table(
-            store.dicts_table([result.run], store.runs_schema([], partner_ids)),
-            folder / "runs.parquet",
-        )
-        store.write_table(
-            store.rows_table(result.events, store.EVENTS_SCHEMA), folder / "events.parquet"
-        )
-        store.write_table(
-            store.rows_table(result.series, store.SERIES_SCHEMA), folder / "series.parquet"
-        )
-        manifest = store.new_manifest(
+) -> Results:
+    with store.StagedFolder(out, replace=replace) as staging:
+        run_batch(
             loaded,
-            kind="run",
-            seed=seed,
-            steps=steps or scenario.steps,
+            Design(seed=seed),
+            staging,
+            steps=steps,
             series_every=series_every,
-            design={"sweeps": [], "samples": [], "n_samples": 0, "replicates": 1},
-            n_runs=1,
-            started=started,
+            replace=True,
+            progress=False,
         )
-        manifest["runs"]["done"] = 1
-        manifest["finished"] = provenance.now()
-        manifest["status"] = "complete"
-        store.write_json(manifest, folder / store.MANIFEST)
-    return SingleRun(loaded, seed, result, out, steps or scenario.steps)
+    return open_results(out)

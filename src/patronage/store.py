@@ -13,6 +13,7 @@ half-written file; a single run's folder is built under a temporary name and ren
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -53,12 +54,19 @@ SERIES_SCHEMA = pa.schema(
 )
 
 
-def runs_schema(param_names: list[str], partner_ids: list[str]) -> pa.Schema:
-    """Schema of the runs table: fixed so that empty and partial tables agree on types."""
+def runs_schema(params: dict[str, float | str], partner_ids: list[str]) -> pa.Schema:
+    """Schema of the runs table: fixed so that empty and partial tables agree on types.
+
+    `params` maps each design field to a value recorded for it: floats for numbers, strings
+    (JSON) for anything else (batch.param_value decides).
+    """
     from .runner import FINAL_FIELDS
 
     fields = [("run_id", pa.int64()), ("seed", pa.int64())]
-    fields += [(f"param.{name}", pa.float64()) for name in param_names]
+    fields += [
+        (f"param.{name}", pa.string() if isinstance(value, str) else pa.float64())
+        for name, value in params.items()
+    ]
     for pid in partner_ids:
         for f in FINAL_FIELDS:
             kind = pa.string() if f in ("status", "patron") else pa.float64()
@@ -92,6 +100,14 @@ def write_json(obj: Any, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
     os.replace(tmp, path)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

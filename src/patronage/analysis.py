@@ -1,0 +1,115 @@
+"""Summaries of a batch: realignment and collapse probabilities with honest intervals."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from .results import Results
+
+Z95 = 1.959963984540054  # the 97.5% quantile of the standard normal
+
+
+def wilson_interval(successes, n, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for a binomial proportion (Wilson 1927); [0, 1] when n = 0.
+
+    Unlike the Wald interval it stays inside [0, 1] and keeps its coverage near 0 and 1,
+    where realignment probabilities often are.
+    """
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        denom = 1.0 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    low = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), 0.0)
+    high = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), 1.0)
+    return low, high
+
+
+def long_finals(results: Results) -> pd.DataFrame:
+    """One row per (run, partner): final status and patron, first realign and collapse steps."""
+    runs = results.runs
+    params = [c for c in runs.columns if c.startswith("param.")]
+    frames = []
+    for pid in results.partners:
+        frame = runs[["run_id", *params]].copy()
+        frame["partner"] = pid
+        for f in (
+            "status",
+            "patron",
+            "loyalty",
+            "dependence",
+            "trust",
+            "strength",
+            "realign_step",
+            "collapse_step",
+        ):
+            frame[f] = runs[f"{pid}.{f}"].to_numpy()
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def first_realignments(results: Results) -> pd.DataFrame:
+    """The first realignment of each (run, partner): when and to whom."""
+    ev = results.events
+    ev = ev[ev["kind"] == "realign"]
+    return ev.drop_duplicates(["run_id", "partner"], keep="first")[
+        ["run_id", "partner", "step", "to"]
+    ]
+
+
+def summarize(results: Results, by: list[str] | None = None) -> pd.DataFrame:
+    """Per partner (and per value of the `by` columns, default the swept fields).
+
+    Columns: runs, p_realign with its Wilson 95% interval, p_collapse with its interval,
+    the most frequent new patron (of first realignments) and its share, and the median
+    step of first realignment.
+    """
+    by = results.sweep_columns if by is None else by
+    finals = long_finals(results)
+    first = first_realignments(results).rename(columns={"to": "new_patron"})
+    finals = finals.merge(
+        first[["run_id", "partner", "new_patron"]], how="left", on=["run_id", "partner"]
+    )
+    finals["realigned"] = finals["realign_step"].notna()
+    finals["collapsed"] = finals["collapse_step"].notna()
+    keys = [*by, "partner"]
+    grouped = finals.groupby(keys, sort=True, dropna=False)
+    out = grouped.agg(
+        runs=("run_id", "size"),
+        realigned=("realigned", "sum"),
+        collapsed=("collapsed", "sum"),
+        median_realign_step=("realign_step", "median"),
+    ).reset_index()
+    top = (
+        finals.dropna(subset=["new_patron"])
+        .groupby(keys, sort=True)["new_patron"]
+        .agg(lambda s: s.value_counts().sort_index().idxmax())
+        .rename("top_new_patron")
+    )
+    out = out.merge(top.reset_index(), how="left", on=keys)
+    out["p_realign"] = out["realigned"] / out["runs"]
+    out["p_realign_low"], out["p_realign_high"] = wilson_interval(out["realigned"], out["runs"])
+    out["p_collapse"] = out["collapsed"] / out["runs"]
+    out["p_collapse_low"], out["p_collapse_high"] = wilson_interval(out["collapsed"], out["runs"])
+    order = [
+        *by,
+        "partner",
+        "runs",
+        "p_realign",
+        "p_realign_low",
+        "p_realign_high",
+        "p_collapse",
+        "p_collapse_low",
+        "p_collapse_high",
+        "top_new_patron",
+        "median_realign_step",
+        "realigned",
+        "collapsed",
+    ]
+    return out[order]

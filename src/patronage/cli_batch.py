@@ -1,0 +1,177 @@
+"""CLI commands for batches: batch, summary, verify."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .batch import ENGINES, run_batch
+from .design import Design, from_scenario, parse_sample, parse_sweep
+from .errors import EXIT_BAD_INPUT, InputError
+from .executors import default_workers, make_executor
+from .formats import FORMATS, render, summary_display
+from .loader import load
+from .results import open_results
+
+EXIT_RUNS_FAILED = 1
+DEFAULT_REPLICATES = 100
+
+
+def register(sub: argparse._SubParsersAction, add_set, positive_int, seed, series_option) -> None:
+    p = sub.add_parser(
+        "batch", help="run a scenario many times over a design; write a result folder"
+    )
+    p.add_argument("scenario", help="scenario file (YAML)")
+    p.add_argument(
+        "--replicates",
+        type=positive_int,
+        help=f"runs per design point (default: scenario's batch, else {DEFAULT_REPLICATES})",
+    )
+    p.add_argument(
+        "--sweep",
+        action="append",
+        default=[],
+        metavar="PATH=V1,V2|START:STOP:STEP",
+        help="full-factorial sweep of a field (repeatable)",
+    )
+    p.add_argument(
+        "--sample",
+        action="append",
+        default=[],
+        metavar="PATH=LOW:HIGH",
+        help="Latin hypercube range of a field (repeatable; with --samples)",
+    )
+    p.add_argument("--samples", type=positive_int, help="number of Latin hypercube points")
+    p.add_argument("--seed", type=seed, help="batch seed (default: scenario's batch, else 0)")
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="worker processes (default: the number of cores)",
+    )
+    p.add_argument("--executor", choices=("local", "dask"), default="local")
+    p.add_argument("--scheduler", help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--engine", choices=ENGINES, default="mesa")
+    p.add_argument("--steps", type=positive_int, help="horizon in steps (default: scenario's)")
+    p.add_argument(
+        "--series",
+        type=series_option,
+        default=1,
+        metavar="all|none|every=K",
+        help="steps recorded in series.parquet (default all)",
+    )
+    p.add_argument("--out", help="result folder (default results/<scenario>-<timestamp>)")
+    p.add_argument("--resume", metavar="DIR", help="finish a batch that was stopped")
+    p.add_argument("--force", action="store_true", help="replace an existing --out folder")
+    p.add_argument("--chunk-runs", type=positive_int, help="runs per chunk (default by engine)")
+    p.add_argument("--format", choices=FORMATS, default="table", help="summary format")
+    p.add_argument("--quiet", action="store_true", help="print no summary")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_set(p)
+    p.set_defaults(handler=cmd_batch)
+
+    p = sub.add_parser("summary", help="print the summary table of a result folder")
+    p.add_argument("folder")
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("--by", action="append", help="group by these fields instead of the sweeps")
+    p.set_defaults(handler=cmd_summary)
+
+    p = sub.add_parser("verify", help="re-run a sample of a folder's runs and compare rows")
+    p.add_argument("folder")
+    p.add_argument("--sample", type=positive_int, default=20, help="runs to re-run (default 20)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the sample drawn")
+    p.set_defaults(handler=cmd_verify)
+
+
+def build_design(args: argparse.Namespace, scenario_batch) -> Design:
+    base = from_scenario(scenario_batch)
+    sweeps = dict(parse_sweep(s) for s in args.sweep) if args.sweep else base.get("sweeps", {})
+    samples = dict(parse_sample(s) for s in args.sample) if args.sample else base.get("samples", {})
+    n_samples = args.samples if args.samples is not None else base.get("n_samples", 0)
+    replicates = args.replicates or base.get("replicates") or DEFAULT_REPLICATES
+    seed = args.seed if args.seed is not None else base.get("seed", 0)
+    return Design(
+        sweeps=sweeps,
+        samples=samples,
+        n_samples=n_samples if samples else 0,
+        replicates=replicates,
+        seed=seed,
+    )
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .cli import default_out
+
+    loaded = load(args.scenario, args.set)
+    design = build_design(args, loaded.scenario.batch)
+    if args.resume and args.out and Path(args.out) != Path(args.resume):
+        raise InputError("give either --out or --resume, not both", source="--resume")
+    out = Path(args.resume or args.out or default_out(loaded.scenario.name))
+    workers = args.workers or default_workers()
+    executor = make_executor(args.executor, workers, args.scheduler)
+    try:
+        manifest = run_batch(
+            loaded,
+            design,
+            out,
+            executor,
+            steps=args.steps,
+            series_every=args.series,
+            engine=args.engine,
+            resume=bool(args.resume),
+            replace=args.force,
+            chunk_runs=args.chunk_runs,
+            progress=not args.no_progress,
+            executor_name=args.executor,
+        )
+    except KeyboardInterrupt:
+        print(f"stopped; finish it with the same command and --resume {out}", file=sys.stderr)
+        return 130
+    if not args.quiet:
+        results = open_results(out)
+        summary = results.summary()
+        print(render(summary, args.format, summary_display(summary)), flush=True)
+    failed = manifest["runs"]["failed"]
+    runs = manifest["runs"]["total"]
+    print(f"wrote {out}/ ({runs} runs, {failed} failed)", file=sys.stderr)
+    if failed:
+        print(
+            f"{failed} runs failed: their errors are in {out}/manifest.json (failed_runs)",
+            file=sys.stderr,
+        )
+        return EXIT_RUNS_FAILED
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    results = open_results(args.folder)
+    by = [b if b.startswith("param.") else f"param.{b}" for b in args.by] if args.by else None
+    if by:
+        missing = [b for b in by if b not in results.runs.columns]
+        if missing:
+            raise InputError(f"not a field of this batch's design: {missing[0]}", source="--by")
+    summary = results.summary(by=by)
+    print(render(summary, args.format, summary_display(summary)))
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .verify import verify
+
+    results = open_results(args.folder)
+    report = verify(results, args.sample, args.seed)
+    n = len(report.checked)
+    if report.ok:
+        print(
+            f"{args.folder}: {n} of {n} sampled runs re-ran identically "
+            f"(runs {', '.join(map(str, report.checked[:10]))}{', ...' if n > 10 else ''})"
+        )
+        return 0
+    for run_id, problem in sorted(report.mismatched.items()):
+        print(f"{args.folder}: run {run_id} differs: {problem}", file=sys.stderr)
+    print(f"{args.folder}: {len(report.mismatched)} of {n} sampled runs differ", file=sys.stderr)
+    return EXIT_RUNS_FAILED
+
+
+__all__ = ["EXIT_BAD_INPUT", "register"]

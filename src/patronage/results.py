@@ -1,0 +1,111 @@
+"""A result folder opened for analysis: its manifest and its tables as pandas DataFrames."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import store
+from .errors import InputError
+
+
+class Results:
+    """A complete result folder. Open one with `open_results(path)`."""
+
+    def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
+        self.path = path
+        self.manifest = manifest
+
+    def __repr__(self) -> str:
+        m = self.manifest
+        return (
+            f"Results({str(self.path)!r}: {m['scenario']['name']}, {m['runs']['done']} runs, "
+            f"engine {m.get('engine')})"
+        )
+
+    @property
+    def name(self) -> str:
+        return self.manifest["scenario"]["name"]
+
+    @property
+    def partners(self) -> list[str]:
+        return list(self.manifest["partners"])
+
+    @property
+    def steps(self) -> int:
+        return int(self.manifest["steps"])
+
+    @property
+    def seed(self) -> int:
+        return int(self.manifest["seed"])
+
+    @property
+    def design(self) -> dict[str, Any]:
+        return self.manifest["design"]
+
+    @property
+    def sweep_columns(self) -> list[str]:
+        """Columns of the runs table that hold swept (grid) values: summaries group by them."""
+        return [f"param.{name}" for name in self.design.get("sweeps", {})]
+
+    @property
+    def groups(self) -> dict[str, list[str]]:
+        """Partner groups (an umbrella such as the PMF) from the scenario."""
+        out: dict[str, list[str]] = {}
+        for p in self.manifest["scenario"]["resolved"]["partners"]:
+            if p.get("group"):
+                out.setdefault(p["group"], []).append(p["id"])
+        return {g: sorted(ids) for g, ids in out.items()}
+
+    @cached_property
+    def runs(self) -> pd.DataFrame:
+        return pd.read_parquet(self.path / "runs.parquet")
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        return pd.read_parquet(self.path / "events.parquet")
+
+    @cached_property
+    def series(self) -> pd.DataFrame:
+        return pd.read_parquet(self.path / "series.parquet")
+
+    def finals(self) -> pd.DataFrame:
+        """The runs table in long form: one row per (run, partner)."""
+        from .analysis import long_finals
+
+        return long_finals(self)
+
+    def summary(self, by: list[str] | None = None) -> pd.DataFrame:
+        """Per partner (and per swept value): realignment and collapse probabilities."""
+        from .analysis import summarize
+
+        return summarize(self, by=by)
+
+
+def open_results(path: str | Path, check: bool = True) -> Results:
+    """Open a complete result folder, checking its tables against the manifest's hashes."""
+    folder = Path(path)
+    manifest = store.read_manifest(folder)
+    status = manifest.get("status")
+    if status != "complete":
+        done, total = manifest["runs"]["done"], manifest["runs"]["total"]
+        raise InputError(
+            f"batch is {status} ({done} of {total} runs done); finish it with "
+            f"`patronage batch {manifest['scenario']['source']} ... --resume {folder}`",
+            source=str(folder),
+        )
+    for name in store.TABLES:
+        table = folder / f"{name}.parquet"
+        if not table.exists():
+            raise InputError(f"{name}.parquet is missing", source=str(folder))
+        expected = manifest.get("tables", {}).get(name)
+        if check and expected and store.file_sha256(table) != expected:
+            raise InputError(
+                f"{name}.parquet does not match the sha256 in manifest.json: the folder was "
+                "changed after it was written",
+                source=str(folder),
+            )
+    return Results(folder, manifest)
