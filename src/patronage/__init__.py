@@ -7,4 +7,15 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0"
 
-__all__ = ["__version__"]
+
+def __getattr__(name: str):
+    # The API pulls in pandas and pyarrow; load it on first use so that `import patronage`
+    # (and every worker process) stays light.
+    if name in ("run_batch", "open_results", "Design", "Results"):
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'patronage' has no attribute {name!r}")
+
+
+__all__ = ["Design", "Results", "__version__", "open_results", "run_batch"]

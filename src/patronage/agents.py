@@ -26,9 +26,9 @@ REALIGNED = "realigned"
 COLLAPSED = "collapsed"
 STATUSES = (ALIGNED, HEDGING, REALIGNED, COLLAPSED)
 
-# The terms of the utility gap, in the order of Partner._gap_terms; an event's cause is the
-# term whose change since the relationship began moved the gap most.
-GAP_TERMS = ("loyalty", "trust", "support", "alternative", "exit_cost", "fear")
+# An event's cause is the term of the utility gap (rules.GAP_TERMS) whose change since the
+# relationship began moved the gap most.
+GAP_TERMS = rules.GAP_TERMS
 
 
 class Patron(mesa.Agent):
@@ -55,7 +55,7 @@ class Patron(mesa.Agent):
         self.support = rules.incumbent_support(
             m.allocation, withdrawn, self.budget, m.redirect, freed
         )
-        self.abandonment = rules.abandonment(self.support)
+        self.abandonment = rules.abandonment(self.support, m.fallen)
 
 
 class Partner(mesa.Agent):
@@ -86,11 +86,16 @@ class Partner(mesa.Agent):
         self.autonomy = spec.autonomy
         self.affinity = dict(spec.affinity)
         self.offers = dict(spec.offers)
-        self.attachment = {model.scenario.incumbent: spec.loyalty}
+        incumbent = model.scenario.incumbent
+        # Attachment to the incumbent is the loyalty score (unless an affinity is given), so
+        # the pull back to it and the loyalty on returning agree.
+        self.affinity.setdefault(incumbent, spec.loyalty)
+        self.attachment = {incumbent: self.affinity[incumbent]}
+        self.trust_at_exit = self.trust  # trust in the incumbent when it last left it
         # Anchors of the current relationship: where loyalty and trust settle when all is well
         self.loyalty_anchor = self.loyalty
         self.trust_anchor = self.trust
-        self.reference_terms: np.ndarray | None = None
+        self.reference_terms: tuple[float, ...] | None = None
         self.watched: list[tuple[int, float]] = []  # (peer index, weight)
         self._next: dict[str, object] = {}
 
@@ -131,7 +136,7 @@ class Partner(mesa.Agent):
             self.loyalty_anchor,
             self.trust,
             self.trust_anchor,
-            self.pressure,
+            self.pressure * (self.patron == m.incumbent_id),  # pressure is against Tehran
             c.loyalty_trust_weight,
             c.loyalty_pressure_weight,
         )
@@ -197,30 +202,36 @@ class Partner(mesa.Agent):
             options.append((NONE_PATRON, self.autonomy, 0.0))
         return options
 
-    def _choice(self) -> tuple[np.ndarray, str, float]:
+    def _choice(self) -> tuple[tuple[float, ...], str, float]:
         """The gap terms, the best alternative and the utility gap (leaving minus staying)."""
         c = self.model.scenario.coefficients
-        best, best_value = NONE_PATRON, -np.inf
+        best, best_pull, best_offer = NONE_PATRON, -np.inf, 0.0
         for pid, affinity, offer in self._alternatives():
-            value = c.w_affinity * affinity + c.w_offer * offer
-            if value > best_value:  # ties keep the first in canonical patron order
-                best, best_value = pid, value
-        terms = np.array(
-            [
-                -c.w_loyalty * self.loyalty,
-                -c.w_trust * self.trust,
-                -c.w_support * self.dependence * self.support,
-                best_value,
-                -c.exit_cost * self.dependence,
-                c.w_fear * float(rules.fear(self.dependence, self.threat, self.trust)),
-            ]
+            pull = rules.alternative_pull(affinity, offer, c.w_affinity, c.w_offer)
+            if pull > best_pull:  # ties keep the first in canonical patron order
+                best, best_pull, best_offer = pid, pull, offer
+        terms = rules.gap_terms(
+            self.loyalty,
+            self.trust,
+            self.dependence,
+            self.support,
+            best_pull,
+            best_offer,
+            self.threat,
+            c.w_loyalty,
+            c.w_trust,
+            c.w_support,
+            c.exit_cost,
+            c.w_fear,
         )
-        return terms, best, float(terms.sum())
+        terms = tuple(float(t) for t in terms)
+        return terms, best, float(rules.gap(terms))
 
-    def _cause(self, terms: np.ndarray, toward_leaving: bool) -> str:
+    def _cause(self, terms: tuple[float, ...], toward_leaving: bool) -> str:
         reference = self.reference_terms if self.reference_terms is not None else terms
-        change = terms - reference
-        k = int(np.argmax(change) if toward_leaving else np.argmin(change))
+        change = [now - then for now, then in zip(terms, reference, strict=True)]
+        pick = max if toward_leaving else min
+        k = pick(range(len(change)), key=change.__getitem__)  # first of equal changes
         moved = change[k] > 1e-12 if toward_leaving else change[k] < -1e-12
         return GAP_TERMS[k] if moved else "initial_state"
 
@@ -228,21 +239,25 @@ class Partner(mesa.Agent):
         """The state of a new relationship: loyalty starts at the attachment to the new patron."""
         m = self.model
         c = m.scenario.coefficients
+        trust = c.trust_prior  # a new relationship starts at the prior (Leeds 2003)
         if new_patron == NONE_PATRON:
             attachment, offer = self.autonomy, 0.0
         elif new_patron == m.incumbent_id:
             attachment = self.attachment[new_patron]
             offer = max(float(m.incumbent.support[self.index]), self.offers.get(new_patron, 0.0))
+            trust = self.trust_at_exit  # the patron's record is remembered (Miller 2012)
         else:
             attachment = max(self.affinity.get(new_patron, 0.0), 0.0)
             offer = self.offers.get(new_patron, 0.0)
+        leaving_incumbent = self.patron == m.incumbent_id
         return {
             "patron": new_patron,
             "status": ALIGNED if new_patron == m.incumbent_id else REALIGNED,
             "loyalty": attachment,
             "loyalty_anchor": attachment,
-            "trust": c.trust_prior,
+            "trust": trust,
             "trust_anchor": c.trust_prior,
+            "trust_at_exit": self.trust if leaving_incumbent else self.trust_at_exit,
             "expected": offer,
             "dependence": float(rules.means_share(self.base_dependence, offer)),
             "reference_terms": None,
@@ -258,3 +273,5 @@ class Partner(mesa.Agent):
         if event is not None:
             kind, origin, target, cause = event
             self.model.record_event(self, kind, origin, target, cause)
+            if kind == "collapse" and origin == self.model.incumbent_id:
+                self.model.fallen[self.index] = 1.0

@@ -8,10 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
-from . import __version__
+from . import __version__, store
 from .errors import EXIT_BAD_INPUT, InputError
 from .loader import load
 
@@ -49,11 +48,6 @@ def series_option(text: str) -> int | None:
     raise argparse.ArgumentTypeError(f"must be all, none or every=K, got '{text}'")
 
 
-def default_out(scenario_name: str) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return Path("results") / f"{scenario_name}-{stamp}"
-
-
 # --- validate ---------------------------------------------------------------------------------
 
 
@@ -82,7 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .single import run_one
 
     loaded = load(args.scenario, args.set)
-    out = Path(args.out) if args.out else default_out(loaded.scenario.name)
+    out = Path(args.out) if args.out else store.default_out(loaded.scenario.name)
     result = run_one(
         loaded,
         seed=args.seed,

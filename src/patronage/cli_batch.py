@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import store
 from .batch import ENGINES, run_batch
 from .design import Design, from_scenario, parse_sample, parse_sweep
 from .errors import EXIT_BAD_INPUT, InputError
@@ -101,13 +102,11 @@ def build_design(args: argparse.Namespace, scenario_batch) -> Design:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from .cli import default_out
-
     loaded = load(args.scenario, args.set)
     design = build_design(args, loaded.scenario.batch)
     if args.resume and args.out and Path(args.out) != Path(args.resume):
         raise InputError("give either --out or --resume, not both", source="--resume")
-    out = Path(args.resume or args.out or default_out(loaded.scenario.name))
+    out = Path(args.resume or args.out or store.default_out(loaded.scenario.name))
     workers = args.workers or default_workers()
     executor = make_executor(args.executor, workers, args.scheduler)
     try:

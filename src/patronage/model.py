@@ -120,6 +120,7 @@ class AllianceModel(mesa.Model):
         w = s.withdrawal
         self.allocation = np.zeros(n)
         self.redirect = np.zeros(n)
+        self.fallen = np.zeros(n)  # 1 for partners that collapsed while with the incumbent
         self.withdrawal_level = np.zeros(n)
         self.withdrawal_start = np.zeros(n)
         self.withdrawal_ramp = np.ones(n)

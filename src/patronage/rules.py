@@ -77,13 +77,14 @@ def shortfall(expected: Num, support: Num) -> Num:
     return clip01((expected - support) / maximum(expected, EPS))
 
 
-def abandonment(incumbent_support: Num) -> Num:
-    """How abandoned a partner is seen to be: the fraction of its baseline support cut.
+def abandonment(incumbent_support: Num, fallen: Num) -> Num:
+    """How abandoned a partner is seen to be: the fraction of its baseline support cut, or
+    1 once it has collapsed while aligned with the patron (a high-impact lesson, Reiter 1994).
 
     It is a fact about the patron's conduct, so it does not fade as the abandoned partner
     adapts its expectations, and it stays on record after that partner leaves or collapses.
     """
-    return clip01(1.0 - incumbent_support)
+    return maximum(clip01(1.0 - incumbent_support), fallen)
 
 
 def contagion(watched_abandonment: Num, hard_times: Num, discount: float) -> Num:
@@ -165,29 +166,55 @@ def fear(dependence_now: Num, threat: Num, trust_now: Num) -> Num:
     return dependence_now * clip01(threat) * (1.0 - trust_now)
 
 
-def stay_utility(
+GAP_TERMS = ("loyalty", "trust", "support", "alternative", "exit_cost", "fear")
+
+
+def alternative_pull(affinity: Num, offer: Num, w_affinity: float, w_offer: float) -> Num:
+    """What draws a partner to an alternative: affinity and the support offered.
+
+    The exit cost is the same whichever alternative it picks, so the best alternative is
+    the one with the strongest pull.
+    """
+    return w_affinity * affinity + w_offer * offer
+
+
+def gap_terms(
     loyalty_now: Num,
     trust_now: Num,
     dependence_now: Num,
     support: Num,
+    best_pull: Num,
+    best_offer: Num,
+    threat: Num,
     w_loyalty: float,
     w_trust: float,
     w_support: float,
-) -> Num:
-    """Utility of staying with the current patron."""
-    return w_loyalty * loyalty_now + w_trust * trust_now + w_support * dependence_now * support
-
-
-def leave_utility(
-    affinity: Num,
-    offer: Num,
-    dependence_now: Num,
-    w_affinity: float,
-    w_offer: float,
     exit_cost: float,
-) -> Num:
-    """Utility of moving to an alternative (a rival patron, or none): the exit cost grows with D."""
-    return w_affinity * affinity + w_offer * offer - exit_cost * dependence_now
+    w_fear: float,
+) -> tuple[Num, Num, Num, Num, Num, Num]:
+    """The terms of the utility gap (leaving minus staying), in the order of GAP_TERMS.
+
+    Staying is worth loyalty, trust and the support one depends on; leaving is worth the
+    best alternative's pull less an exit cost that grows with dependence. Fear of
+    abandonment pushes toward leaving only as far as an alternative offers support: with
+    none, fear makes a partner cling (Snyder 1984).
+    """
+    return (
+        -w_loyalty * loyalty_now,
+        -w_trust * trust_now,
+        -w_support * dependence_now * support,
+        best_pull,
+        -exit_cost * dependence_now,
+        w_fear * fear(dependence_now, threat, trust_now) * clip01(best_offer),
+    )
+
+
+def gap(terms: tuple[Num, ...]) -> Num:
+    """Sum of the gap terms, left to right (a fixed order, so both engines agree exactly)."""
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
 
 
 def realign_probability(

@@ -59,20 +59,25 @@ class Partner(Strict):
     trust: Unit | None = Field(
         None, description="Initial trust in the incumbent; default coefficients.trust_prior."
     )
-    allocation: Unit = Field(
-        0.1, description="Its share of the incumbent's regional budget (for redirection)."
+    allocation: Annotated[float, _between(0.001, 1.0)] = Field(
+        0.1,
+        description="Its share of the incumbent's regional budget, 0.001-1 (support is "
+        "measured relative to it; a partner receives something by definition).",
     )
     strength: NonNegative = Field(1.0, description="Capability at the start (1 = today's).")
     threat: NonNegative = Field(
         0.3, description="Threat it faces, in units of its own starting strength."
     )
-    pressure: Unit = Field(0.0, description="Domestic pressure against the alignment, 0-1.")
+    pressure: Unit = Field(
+        0.0, description="Domestic pressure against the alignment with the incumbent, 0-1."
+    )
     autonomy: Unit = Field(
         0.0, description="Affinity for standing alone (the alternative 'none'), 0-1."
     )
     affinity: dict[Id, Signed] = Field(
         default_factory=dict,
-        description="Ideological affinity to each patron, -1..1 (missing = 0).",
+        description="Ideological affinity to each patron, -1..1 (missing = 0; for the "
+        "incumbent, missing = its loyalty).",
     )
     offers: dict[Id, Annotated[float, _between(0.0, 2.0)]] = Field(
         default_factory=dict,
@@ -142,7 +147,7 @@ class Coefficients(Strict):
     own_shortfall_weight: NonNegative = Field(1.0, description="Weight of one's own shortfall.")
     peer_weight: NonNegative = Field(1.0, description="Weight of the abandonment of peers.")
     hard_times_discount: Unit = Field(
-        0.5, description="How much less peers' shortfalls count under a budget cut."
+        0.5, description="How much less peers' abandonment counts under a budget cut."
     )
     loyalty_rate: Unit = Field(0.1, description="Rate at which loyalty moves to its target.")
     loyalty_trust_weight: NonNegative = Field(0.5, description="Loyalty lost per trust lost.")

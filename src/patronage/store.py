@@ -102,6 +102,14 @@ def write_json(obj: Any, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def default_out(scenario_name: str) -> Path:
+    """results/<scenario>-<UTC timestamp>: a fresh folder name for each run or batch."""
+    from datetime import UTC, datetime
+
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return Path("results") / f"{scenario_name}-{stamp}"
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
