@@ -20,11 +20,7 @@ if TYPE_CHECKING:
     from .model import AllianceModel
     from .scenario import Partner as PartnerSpec
 
-ALIGNED = "aligned"
-HEDGING = "hedging"
-REALIGNED = "realigned"
-COLLAPSED = "collapsed"
-STATUSES = (ALIGNED, HEDGING, REALIGNED, COLLAPSED)
+from .fields import ALIGNED, COLLAPSED, HEDGING, REALIGNED, STATUSES  # noqa: F401 - re-exported
 
 # An event's cause is the term of the utility gap (rules.GAP_TERMS) whose change since the
 # relationship began moved the gap most.

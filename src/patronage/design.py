@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
 
 from .errors import InputError
 from .loader import parse_value
@@ -61,6 +60,8 @@ class Design:
 
     def lhs_points(self) -> list[dict[str, float]]:
         """Latin hypercube points scaled to the sampled ranges (one point per stratum per axis)."""
+        from scipy.stats import qmc  # scipy.stats takes ~0.5 s to import: only when sampling
+
         names = list(self.samples)
         sampler = qmc.LatinHypercube(d=len(names), rng=np.random.default_rng([self.seed, 0x1A75]))
         unit = sampler.random(self.n_samples)

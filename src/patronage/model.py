@@ -10,13 +10,12 @@ import mesa
 import numpy as np
 
 from . import rules, streams
-from .agents import COLLAPSED, HEDGING, REALIGNED, STATUSES, Partner, Patron
+from .agents import Partner, Patron
+from .fields import COLLAPSED, HEDGING, REALIGNED, SERIES_FIELDS, STATUSES
 from .loader import LoadedScenario, load
 from .scenario import Scenario
 
 DRAW_BLOCK = 64  # steps of random draws generated at once
-
-SERIES_FIELDS = ("loyalty", "dependence", "trust", "expected", "support", "strength", "gap")
 
 
 @dataclass(frozen=True)

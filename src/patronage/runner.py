@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from .model import SERIES_FIELDS, AllianceModel
+from .fields import FINAL_FIELDS, SERIES_FIELDS
+from .model import AllianceModel
 from .scenario import Scenario
 
-FINAL_FIELDS = ("status", "patron", "loyalty", "dependence", "trust", "strength")
 EVENT_COLUMNS = ("run_id", "step", "partner", "kind", "from", "to", "cause")
 SERIES_COLUMNS = ("run_id", "step", "partner", *SERIES_FIELDS, "status", "patron")
 

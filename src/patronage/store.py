@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import InputError
-from .model import SERIES_FIELDS
+from .fields import FINAL_FIELDS, SERIES_FIELDS
 
 MANIFEST = "manifest.json"
 TABLES = ("runs", "events", "series")
@@ -60,8 +60,6 @@ def runs_schema(params: dict[str, float | str], partner_ids: list[str]) -> pa.Sc
     `params` maps each design field to a value recorded for it: floats for numbers, strings
     (JSON) for anything else (batch.param_value decides).
     """
-    from .runner import FINAL_FIELDS
-
     fields = [("run_id", pa.int64()), ("seed", pa.int64())]
     fields += [
         (f"param.{name}", pa.string() if isinstance(value, str) else pa.float64())

@@ -1,0 +1,279 @@
+"""Throughput and memory benchmarks: prints a table and writes benchmarks/latest.md.
+
+    python benchmarks/run.py              # the standard table (Mesa engines at 1,000 runs)
+    python benchmarks/run.py --full       # also the Mesa engines at 10,000 and 100,000 runs
+    python benchmarks/run.py --quick      # a smoke run with small sizes
+
+Every measurement runs a whole command in a fresh process (start-up included), as a user
+would, and samples the resident memory of its whole process tree (the batch and its
+workers) every 20 ms to report the peak. Ratios are computed within one run of this script,
+on one machine, so they are comparable even when absolute rates are not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = ROOT / "scenarios" / "syria_withdrawal.yaml"
+PYTHON = sys.executable
+PATRONAGE = [PYTHON, "-m", "patronage.cli"]
+
+
+@dataclass
+class Measurement:
+    name: str
+    runs: int
+    series: str
+    seconds: float
+    peak_mb: float
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.runs / self.seconds
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall time and peak RSS (MB) of the whole process tree of `cmd`."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})}
+    )
+    root = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            procs = [root, *root.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}\n{err}")
+    return seconds, peak / 2**20
+
+
+def our_batch(runs: int, workers: int, engine: str, series: str, tmp: Path) -> tuple[float, float]:
+    out = tmp / f"{engine}-{workers}-{runs}-{series}"
+    cmd = [
+        *PATRONAGE,
+        "batch",
+        str(SCENARIO),
+        "--replicates",
+        str(runs),
+        "--workers",
+        str(workers),
+        "--engine",
+        engine,
+        "--series",
+        series,
+        "--steps",
+        "120",
+        "--out",
+        str(out),
+        "--quiet",
+        "--no-progress",
+    ]
+    result = measure(cmd)
+    shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+def mesa_batch_run(runs: int, processes: int) -> tuple[float, float]:
+    code = (
+        "import mesa; from patronage.model import AllianceModel; "
+        f"mesa.batch_run(AllianceModel, {{'scenario': [{str(SCENARIO)!r}], "
+        f"'rng': range({runs})}}, max_steps=120, number_processes={processes}, "
+        "display_progress=False)"
+    )
+    return measure([PYTHON, "-c", code])
+
+
+def scaling(sizes: list[int], degree: int, steps: int) -> list[tuple[int, float]]:
+    """Seconds per step of the ensemble engine on generated scenarios of N partners."""
+    code = """
+import sys, time
+from patronage.generate import generated_scenario
+from patronage.ensemble import run_group
+n, k, steps = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+scenario = generated_scenario(n, k, seed=1)
+run_group(scenario, 0, [0], steps=2, series_every=None)  # warm up
+t = time.perf_counter()
+run_group(scenario, 0, [0], steps=steps, series_every=None)
+print((time.perf_counter() - t) / steps)
+"""
+    rows = []
+    for n in sizes:
+        out = subprocess.run(
+            [PYTHON, "-c", code, str(n), str(degree), str(steps)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        rows.append((n, float(out.stdout.strip())))
+    return rows
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = psutil.virtual_memory().total / 2**30
+    return (
+        f"{cpu}, {psutil.cpu_count()} cores, {mem:.0f} GiB, Python "
+        f"{platform.python_version()}, {platform.system()} {platform.release()}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="Mesa engines at all sizes too")
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "latest.md"))
+    args = parser.parse_args()
+
+    sizes = [200, 2000] if args.quick else [1_000, 10_000, 100_000]
+    mesa_sizes = sizes if args.full else sizes[:1]
+    scale_sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
+    rows: list[Measurement] = []
+    with tempfile.TemporaryDirectory(prefix="patronage-bench-") as tmpname:
+        tmp = Path(tmpname)
+        for runs in mesa_sizes:
+            for processes in (1, 2):
+                s, mb = mesa_batch_run(runs, processes)
+                rows.append(
+                    Measurement(
+                        f"mesa.batch_run, {processes} process{'es' if processes > 1 else ''}",
+                        runs,
+                        "reporters",
+                        s,
+                        mb,
+                    )
+                )
+            for workers in (1, 2):
+                for series in ("none", "every=12"):
+                    s, mb = our_batch(runs, workers, "mesa", series, tmp)
+                    rows.append(
+                        Measurement(
+                            f"patronage batch --engine mesa, {workers} worker"
+                            f"{'s' if workers > 1 else ''}",
+                            runs,
+                            series,
+                            s,
+                            mb,
+                        )
+                    )
+        for runs in sizes:
+            for series in ("none", "every=12"):
+                s, mb = our_batch(runs, 1, "ensemble", series, tmp)
+                rows.append(
+                    Measurement("patronage batch --engine ensemble, 1 worker", runs, series, s, mb)
+                )
+        step_times = scaling(scale_sizes, degree=8, steps=20)
+
+    report = render(rows, step_times, mesa_sizes, sizes)
+    print(report)
+    Path(args.out).write_text(report + "\n")
+    print(f"\nwrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def find(rows: list[Measurement], name: str, runs: int, series: str) -> Measurement | None:
+    for r in rows:
+        if r.name.startswith(name) and r.runs == runs and r.series == series:
+            return r
+    return None
+
+
+def render(
+    rows: list[Measurement],
+    step_times: list[tuple[int, float]],
+    mesa_sizes: list[int],
+    sizes: list[int],
+) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Machine: {machine()}  ",
+        f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  ",
+        "Scenario: scenarios/syria_withdrawal.yaml at 120 steps; every row is a whole "
+        "command in a fresh process, start-up included.",
+        "",
+        "| what | runs | series | seconds | runs/s | peak memory (MB) |",
+        "|---|---:|---|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.name} | {r.runs:,} | {r.series} | {r.seconds:.1f} | "
+            f"{r.rate:,.1f} | {r.peak_mb:,.0f} |"
+        )
+    if len(mesa_sizes) < len(sizes):
+        lines += [
+            "",
+            f"Mesa-engine rows at {', '.join(f'{s:,}' for s in sizes[len(mesa_sizes) :])}"
+            " runs were not measured in this run (`--full` measures them; at the rates "
+            "above they take hours).",
+        ]
+    lines += ["", "## Ratios (same run, same machine)", ""]
+    n = mesa_sizes[0]
+    checks = []
+    m1 = find(rows, "patronage batch --engine mesa, 1 worker", n, "none")
+    m2 = find(rows, "patronage batch --engine mesa, 2 workers", n, "none")
+    b1 = find(rows, "mesa.batch_run, 1 process", n, "reporters")
+    e = find(rows, "patronage batch --engine ensemble", n, "none")
+    if m1 and m2:
+        checks.append(("Mesa engine, 2 workers / 1 worker", m2.rate / m1.rate, 1.5))
+    if m2 and b1:
+        checks.append(("Mesa engine 2 workers / mesa.batch_run 1 process", m2.rate / b1.rate, 1.5))
+    if e and m1:
+        checks.append(("ensemble / Mesa engine 1 worker (series off)", e.rate / m1.rate, 100))
+    e10 = find(rows, "patronage batch --engine ensemble", sizes[-2], "none")
+    e100 = find(rows, "patronage batch --engine ensemble", sizes[-1], "none")
+    if e10 and e100:
+        checks.append(
+            (
+                f"peak memory {sizes[-1]:,} / {sizes[-2]:,} runs (ensemble)",
+                e100.peak_mb / e10.peak_mb,
+                -1.2,
+            )
+        )
+    lines += ["| ratio | value | floor | met |", "|---|---:|---:|---|"]
+    for label, value, floor in checks:
+        met = value <= -floor if floor < 0 else value >= floor
+        bound = f"<= {-floor}" if floor < 0 else f">= {floor}"
+        lines.append(f"| {label} | {value:,.2f} | {bound} | {'yes' if met else 'NO'} |")
+    lines += [
+        "",
+        "## Ensemble step time against the number of partners",
+        "",
+        "Generated scenarios (`patronage generate --partners N --degree 8`), one run.",
+        "",
+        "| partners | ms per step | µs per partner-step |",
+        "|---:|---:|---:|",
+    ]
+    for n_partners, seconds in step_times:
+        lines.append(f"| {n_partners:,} | {seconds * 1e3:.2f} | {seconds / n_partners * 1e6:.3f} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

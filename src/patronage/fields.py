@@ -1,0 +1,19 @@
+"""Names shared by both engines and the result tables: statuses and recorded state fields.
+
+Kept free of Mesa and pandas so that light processes (the CLI, the ensemble engine, readers
+of result folders) need not import them.
+"""
+
+ALIGNED = "aligned"
+HEDGING = "hedging"
+REALIGNED = "realigned"
+COLLAPSED = "collapsed"
+STATUSES = (ALIGNED, HEDGING, REALIGNED, COLLAPSED)
+
+EVENT_KINDS = ("hedge", "unhedge", "realign", "collapse")
+
+# Per (run, step, partner) in series.parquet, after run_id, step and partner.
+SERIES_FIELDS = ("loyalty", "dependence", "trust", "expected", "support", "strength", "gap")
+
+# Per partner in runs.parquet, as <partner>.<field>.
+FINAL_FIELDS = ("status", "patron", "loyalty", "dependence", "trust", "strength")
