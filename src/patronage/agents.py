@@ -92,6 +92,7 @@ class Partner(mesa.Agent):
         self.loyalty_anchor = self.loyalty
         self.trust_anchor = self.trust
         self.reference_terms: tuple[float, ...] | None = None
+        self._best_cache: tuple[tuple[str, int], tuple[str, float, float]] | None = None
         self.watched: list[tuple[int, float]] = []  # (peer index, weight)
         self._next: dict[str, object] = {}
 
@@ -187,8 +188,16 @@ class Partner(mesa.Agent):
                 )
         self._next = nxt
 
-    def _alternatives(self) -> list[tuple[str, float, float]]:
-        """(patron, affinity, offer) for every patron it could move to, and standing alone."""
+    def _best_alternative(self) -> tuple[str, float, float]:
+        """The alternative with the strongest pull: (patron or 'none', pull, its offer).
+
+        Ties keep the first in canonical order (incumbent, rivals sorted, then 'none'). It
+        changes only when the partner moves or an offer changes, so it is cached.
+        """
+        key = (self.patron, self.model.offers_version)
+        if self._best_cache is not None and self._best_cache[0] == key:
+            return self._best_cache[1]
+        c = self.model.scenario.coefficients
         options = [
             (pid, self.affinity.get(pid, 0.0), self.offers.get(pid, 0.0))
             for pid in self.model.patron_ids
@@ -196,16 +205,18 @@ class Partner(mesa.Agent):
         ]
         if self.patron != NONE_PATRON:
             options.append((NONE_PATRON, self.autonomy, 0.0))
-        return options
+        best = (NONE_PATRON, -np.inf, 0.0)
+        for pid, affinity, offer in options:
+            pull = float(rules.alternative_pull(affinity, offer, c.w_affinity, c.w_offer))
+            if pull > best[1]:
+                best = (pid, pull, offer)
+        self._best_cache = (key, best)
+        return best
 
     def _choice(self) -> tuple[tuple[float, ...], str, float]:
         """The gap terms, the best alternative and the utility gap (leaving minus staying)."""
         c = self.model.scenario.coefficients
-        best, best_pull, best_offer = NONE_PATRON, -np.inf, 0.0
-        for pid, affinity, offer in self._alternatives():
-            pull = rules.alternative_pull(affinity, offer, c.w_affinity, c.w_offer)
-            if pull > best_pull:  # ties keep the first in canonical patron order
-                best, best_pull, best_offer = pid, pull, offer
+        best, best_pull, best_offer = self._best_alternative()
         terms = rules.gap_terms(
             self.loyalty,
             self.trust,

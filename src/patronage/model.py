@@ -59,13 +59,16 @@ class AllianceModel(mesa.Model):
         scenario: Scenario | LoadedScenario | str | Path,
         rng: Any = None,
         steps: int | None = None,
-        series_every: int = 1,
+        series_every: int | None = 1,
+        collect: bool = True,
     ) -> None:
         super().__init__(rng=rng)
         self.scenario = as_scenario(scenario)
         s = self.scenario
         self.horizon = steps if steps is not None else s.steps
-        self.series_every = series_every
+        self.series_every = series_every  # None: no series recorded
+        self.collect = collect  # the DataCollector (for Mesa users; our runner does not need it)
+        self.offers_version = 0  # bumped by offer events, so partners refresh their options
         self.key = streams.new_key(self.rng)
         self.incumbent_id = s.incumbent
         self.patron_ids = s.patron_ids()
@@ -102,15 +105,17 @@ class AllianceModel(mesa.Model):
                 "hedging": lambda m: m.count_status(HEDGING),
                 "realigned": lambda m: m.count_status(REALIGNED),
                 "collapsed": lambda m: m.count_status(COLLAPSED),
-                "mean_trust": lambda m: float(np.mean([p.trust for p in m.partners])),
-                "mean_loyalty": lambda m: float(np.mean([p.loyalty for p in m.partners])),
+                "mean_trust": lambda m: sum(p.trust for p in m.partners) / len(m.partners),
+                "mean_loyalty": lambda m: sum(p.loyalty for p in m.partners) / len(m.partners),
             }
         )
         self.incumbent.allocate()
         for partner in self.partners:
             partner.observe()
-        self._record_series()
-        self.datacollector.collect(self)
+        if self.series_every:
+            self._record_series()
+        if self.collect:
+            self.datacollector.collect(self)
         self.running = self.horizon > 0
 
     def _set_schedule(self, index: dict[str, int], n: int) -> None:
@@ -161,9 +166,10 @@ class AllianceModel(mesa.Model):
         for partner in self.partners:
             partner.advance()
         self.time = t + 1
-        if self.time % self.series_every == 0 or self.time == self.horizon:
+        if self.series_every and (self.time % self.series_every == 0 or self.time == self.horizon):
             self._record_series()
-        self.datacollector.collect(self)
+        if self.collect:
+            self.datacollector.collect(self)
         if self.time >= self.horizon:
             self.running = False
 
@@ -191,6 +197,7 @@ class AllianceModel(mesa.Model):
             partner = self.partners[self.partner_ids.index(e.partner)]
             if e.kind == "offer":
                 partner.offers[e.patron] = e.value
+                self.offers_version += 1
             elif e.kind == "pressure":
                 partner.pressure = e.value
             elif e.kind == "threat":

@@ -48,7 +48,7 @@ def simulate(
 ) -> RunResult:
     """Run the model once; `series_every=None` records no series."""
     rng = np.random.default_rng(seed)
-    model = AllianceModel(scenario, rng=rng, steps=steps, series_every=series_every or 1)
+    model = AllianceModel(scenario, rng=rng, steps=steps, series_every=series_every, collect=False)
     model.run()
     row: dict[str, Any] = {"run_id": run_id}
     row.update(params or {})
