@@ -86,7 +86,7 @@ class Partner(mesa.Agent):
         # Attachment to the incumbent is the loyalty score (unless an affinity is given), so
         # the pull back to it and the loyalty on returning agree.
         self.affinity.setdefault(incumbent, spec.loyalty)
-        self.attachment = {incumbent: self.affinity[incumbent]}
+        self.attachment = {incumbent: max(self.affinity[incumbent], 0.0)}
         self.trust_at_exit = self.trust  # trust in the incumbent when it last left it
         # Anchors of the current relationship: where loyalty and trust settle when all is well
         self.loyalty_anchor = self.loyalty

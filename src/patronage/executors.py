@@ -7,6 +7,7 @@ result never depends on the executor, the number of workers or the order of comp
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
@@ -108,7 +109,7 @@ class DaskExecutor:
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
-                silence_logs="error",
+                silence_logs=logging.ERROR,
             )
             client = Client(cluster)
         try:

@@ -158,7 +158,10 @@ def validate(data: dict[str, Any], source: str, lines: dict[PathKey, int]) -> Sc
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
+        errors = exc.errors()
+        # A misspelt field shows up twice: as unknown and as missing. The unknown one,
+        # with its did-you-mean hint, is the useful report.
+        error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
         more = exc.error_count() - 1
         message = _describe(error, loc)

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from . import store
 from .errors import InputError
@@ -62,7 +64,10 @@ class Results:
 
     @cached_property
     def runs(self) -> pd.DataFrame:
-        return pd.read_parquet(self.path / "runs.parquet")
+        # First steps are nullable integers (Int32), whether or not any run lacks one, so a
+        # table's types never depend on what happened in it.
+        table = pq.read_table(self.path / "runs.parquet")
+        return table.to_pandas(types_mapper={pa.int32(): pd.Int32Dtype()}.get)
 
     @cached_property
     def events(self) -> pd.DataFrame:

@@ -61,10 +61,10 @@ def incumbent_support(
     allocation: the partner's share of the patron's regional budget; withdrawn: the
     fraction of it withdrawn now; budget: the patron's whole budget (1 = today's);
     redirected: the partner's share of the support freed elsewhere; freed: the total freed,
-    in budget shares. A partner with no allocation receives only what is redirected to it.
+    in budget shares. Allocations are positive (the schema's floor is 0.001).
     """
     received = budget * (allocation * (1.0 - withdrawn) + redirected * freed)
-    return where(allocation > EPS, received / maximum(allocation, EPS), received)
+    return received / allocation
 
 
 def expectation(expected: Num, support: Num, rate: float) -> Num:
