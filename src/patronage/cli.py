@@ -6,6 +6,7 @@ Bad input of any kind ends in one line on stderr and exit status 2, never a trac
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -125,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cli_batch
 
     cli_batch.register(sub, _add_set, _positive_int, _seed, series_option)
+    from . import cli_analysis
+
+    cli_analysis.register(sub)
     return parser
 
 
@@ -161,6 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("patronage: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `patronage ... | head`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
