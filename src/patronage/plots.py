@@ -470,7 +470,8 @@ def side_by_side(
             ax.errorbar(
                 x,
                 p,
-                yerr=[p - low, high - p],
+                # Wilson bounds can sit a rounding error inside p at 0 or 1
+                yerr=np.clip([p - low, high - p], 0.0, None),
                 fmt=BATCH_MARKERS[j % len(BATCH_MARKERS)],
                 color=BATCH_COLOURS[j % len(BATCH_COLOURS)],
                 markersize=6,
