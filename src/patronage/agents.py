@@ -44,7 +44,7 @@ class Patron(mesa.Agent):
         if not self.incumbent:
             return
         m = self.model
-        t = m.time
+        t = m.now
         withdrawn = m.withdrawal_level * rules.ramp(t, m.withdrawal_start, m.withdrawal_ramp)
         self.budget = 1.0 - m.cut_level * rules.ramp(t, m.cut_start, m.cut_ramp)
         freed = float(np.dot(m.allocation, withdrawn))
@@ -59,12 +59,12 @@ class Partner(mesa.Agent):
 
     def __init__(self, model: AllianceModel, spec: PartnerSpec, index: int) -> None:
         super().__init__(model)
-        c = model.scenario.coefficients
+        c = model.spec.coefficients
         self.partner_id = spec.id
         self.name = spec.name or spec.id
         self.group = spec.group
         self.index = index
-        self.patron = model.scenario.incumbent
+        self.patron = model.spec.incumbent
         self.status = ALIGNED
         self.loyalty = spec.loyalty
         self.dependence = spec.dependence
@@ -82,7 +82,7 @@ class Partner(mesa.Agent):
         self.autonomy = spec.autonomy
         self.affinity = dict(spec.affinity)
         self.offers = dict(spec.offers)
-        incumbent = model.scenario.incumbent
+        incumbent = model.spec.incumbent
         # Attachment to the incumbent is the loyalty score (unless an affinity is given), so
         # the pull back to it and the loyalty on returning agree.
         self.affinity.setdefault(incumbent, spec.loyalty)
@@ -119,7 +119,7 @@ class Partner(mesa.Agent):
             self._next = {}
             return
         m = self.model
-        c = m.scenario.coefficients
+        c = m.spec.coefficients
         i = self.index
         seen = 0.0  # what the incumbent does to others says nothing about a rival patron
         if self.patron == m.incumbent_id:
@@ -197,7 +197,7 @@ class Partner(mesa.Agent):
         key = (self.patron, self.model.offers_version)
         if self._best_cache is not None and self._best_cache[0] == key:
             return self._best_cache[1]
-        c = self.model.scenario.coefficients
+        c = self.model.spec.coefficients
         options = [
             (pid, self.affinity.get(pid, 0.0), self.offers.get(pid, 0.0))
             for pid in self.model.patron_ids
@@ -215,7 +215,7 @@ class Partner(mesa.Agent):
 
     def _choice(self) -> tuple[tuple[float, ...], str, float]:
         """The gap terms, the best alternative and the utility gap (leaving minus staying)."""
-        c = self.model.scenario.coefficients
+        c = self.model.spec.coefficients
         best, best_pull, best_offer = self._best_alternative()
         terms = rules.gap_terms(
             self.loyalty,
@@ -245,7 +245,7 @@ class Partner(mesa.Agent):
     def _realign_to(self, new_patron: str) -> dict[str, object]:
         """The state of a new relationship: loyalty starts at the attachment to the new patron."""
         m = self.model
-        c = m.scenario.coefficients
+        c = m.spec.coefficients
         trust = c.trust_prior  # a new relationship starts at the prior (Leeds 2003)
         if new_patron == NONE_PATRON:
             attachment, offer = self.autonomy, 0.0

@@ -192,6 +192,7 @@ def run_batch(
             points=points,
             chunk_runs=chunk_runs,
             chunks_done=[],
+            chunk_seconds={},  # compute time of each chunk (its runs are in `chunk_runs`)
             failed_runs={},
             param_columns=[f"param.{name}" for name in design.param_names],
         )
@@ -208,6 +209,7 @@ def run_batch(
             _write_chunk(chunks, output)
             manifest["chunks_done"] = sorted({*manifest["chunks_done"], output.index})
             manifest["failed_runs"].update({str(k): v for k, v in output.failed.items()})
+            manifest["chunk_seconds"][str(output.index)] = round(output.seconds, 4)
             n_runs = len(tasks[output.index].run_ids)
             manifest["runs"]["done"] += n_runs
             manifest["runs"]["failed"] = len(manifest["failed_runs"])
@@ -247,7 +249,8 @@ def _resume_manifest(out: Path, fingerprint: str) -> dict[str, Any]:
     if manifest.get("fingerprint") != fingerprint:
         old = manifest.get("scenario", {}).get("sha256", "?")[:12]
         raise InputError(
-            "cannot resume: the scenario, design, seed, steps, series or engine differ from "
+            "cannot resume: the scenario, design, seed, steps, series, engine or "
+            "--chunk-runs differ from "
             f"the batch in this folder (its scenario sha256 {old}); resume with the same "
             "command that started it, or start a new --out",
             source=str(out),

@@ -55,10 +55,11 @@ def load(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Loade
 def from_text(text: str, source: str, overrides: tuple[str, ...] = ()) -> LoadedScenario:
     """A scenario from its text (a manifest, a Dask worker): the same checks as `load`."""
     data, lines = parse_yaml(text, source)
+    touched: list[PathKey] = []
     for override in overrides:
         dotted, value = split_override(override, source)
-        data = apply_override(data, dotted, value, source)
-    scenario = validate(data, source, lines)
+        data = apply_override(data, dotted, value, source, touched)
+    scenario = validate(data, source, lines, touched)
     return LoadedScenario(scenario, source, text, tuple(overrides), data, lines)
 
 
@@ -105,6 +106,8 @@ def parse_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[PathKey, in
         raise InputError(f"invalid YAML: {problem}", source=source, line=line) from None
     except yaml.YAMLError as exc:
         raise InputError(f"invalid YAML: {exc}", source=source) from None
+    if data is None:
+        raise InputError("no fields (only comments?), expected a scenario mapping", source=source)
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else type(data).__name__
         raise InputError(
@@ -153,8 +156,25 @@ def _line_for(loc: PathKey, lines: dict[PathKey, int]) -> int | None:
     return None
 
 
-def validate(data: dict[str, Any], source: str, lines: dict[PathKey, int]) -> Scenario:
-    """Validate against the schema, then check the references between fields."""
+def validate(
+    data: dict[str, Any],
+    source: str,
+    lines: dict[PathKey, int],
+    overridden: list[PathKey] | tuple[PathKey, ...] = (),
+) -> Scenario:
+    """Validate against the schema, then check the references between fields.
+
+    An error inside an `overridden` path is blamed on the override (`FILE (--set)`), not on
+    a line of the file, which still holds the old value.
+    """
+
+    def blame(message: str, loc: PathKey) -> InputError:
+        if any(loc[: len(o)] == o for o in overridden):
+            return InputError(message, source=f"{source} (--set)", field=format_path(loc))
+        return InputError(
+            message, source=source, line=_line_for(loc, lines), field=format_path(loc)
+        )
+
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -167,13 +187,11 @@ def validate(data: dict[str, Any], source: str, lines: dict[PathKey, int]) -> Sc
         message = _describe(error, loc)
         if more:
             message += f" (and {more} more error{'s' if more > 1 else ''})"
-        raise InputError(
-            message, source=source, line=_line_for(loc, lines), field=format_path(loc)
-        ) from None
+        raise blame(message, loc) from None
     problem = check_references(scenario)
     if problem is not None:
         loc, message = problem
-        raise InputError(message, source=source, line=_line_for(loc, lines), field=format_path(loc))
+        raise blame(message, loc)
     return scenario
 
 
@@ -334,13 +352,22 @@ def parse_value(raw: str, dotted: str) -> Any:
 
 
 def apply_override(
-    data: dict[str, Any], dotted: str, value: Any, source: str = "--set"
+    data: dict[str, Any],
+    dotted: str,
+    value: Any,
+    source: str = "--set",
+    touched: list[PathKey] | None = None,
 ) -> dict[str, Any]:
-    """Return a copy of `data` with the field at `dotted` set; list items are named by id."""
+    """Return a copy of `data` with the field at `dotted` set; list items are named by id.
+
+    `touched`, if given, receives the path written (with list indices), so that errors in
+    overridden fields can be blamed on the override rather than on the file.
+    """
     out = copy.deepcopy(data)
     parts = dotted.split(".")
     node: Any = out
     walked: list[str] = []
+    loc: list[str | int] = []
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         walked.append(part)
@@ -353,11 +380,13 @@ def apply_override(
                     source="--set",
                     field=".".join(walked[:-1]) or dotted,
                 )
+            loc.append(index)
             if last:
                 node[index] = value
             else:
                 node = node[index]
         elif isinstance(node, dict):
+            loc.append(part)
             if last:
                 node[part] = value
             else:
@@ -368,6 +397,8 @@ def apply_override(
             raise InputError(
                 f"'{'.'.join(walked[:-1])}' is a value, not a section", source="--set", field=dotted
             )
+    if touched is not None:
+        touched.append(tuple(loc))
     return out
 
 
@@ -383,6 +414,7 @@ def _list_index(items: list[Any], part: str) -> int | None:
 def override_scenario(loaded: LoadedScenario, assignments: dict[str, Any]) -> Scenario:
     """Apply already-parsed values (from a sweep) to a loaded scenario and validate."""
     data = loaded.data
+    touched: list[PathKey] = []
     for dotted, value in assignments.items():
-        data = apply_override(data, dotted, value)
-    return validate(data, loaded.source, loaded.lines)
+        data = apply_override(data, dotted, value, touched=touched)
+    return validate(data, loaded.source, loaded.lines, touched)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,18 @@ def as_scenario(scenario: Scenario | LoadedScenario | str | Path) -> Scenario:
         return scenario
     if isinstance(scenario, LoadedScenario):
         return scenario.scenario
-    return load(scenario).scenario
+    path = Path(scenario)
+    try:
+        stat = path.stat()
+    except OSError:
+        return load(path).scenario  # the loader says what is wrong with the path
+    return _load_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_cached(path: str, mtime_ns: int, size: int) -> Scenario:
+    """A file parsed once per version of it: mesa.batch_run builds a model per run."""
+    return load(path).scenario
 
 
 class AllianceModel(mesa.Model):
@@ -63,8 +75,9 @@ class AllianceModel(mesa.Model):
         collect: bool = True,
     ) -> None:
         super().__init__(rng=rng)
-        self.scenario = as_scenario(scenario)
-        s = self.scenario
+        # Named `spec`, not `scenario`: Mesa 3.5 has a `Model.scenario` of its own.
+        self.spec = as_scenario(scenario)
+        s = self.spec
         self.horizon = steps if steps is not None else s.steps
         self.series_every = series_every  # None: no series recorded
         self.collect = collect  # the DataCollector (for Mesa users; our runner does not need it)
@@ -93,7 +106,7 @@ class AllianceModel(mesa.Model):
             self._events_by_step.setdefault(e.step, []).append(e)
         self._release_id_registry()
 
-        self.time = 0
+        self.now = 0  # steps completed (Mesa 3.5 keeps `time` for itself)
         self.hard_times = 0.0
         self.events: list[EventRecord] = []
         self.series: list[tuple] = []
@@ -120,7 +133,7 @@ class AllianceModel(mesa.Model):
 
     def _set_schedule(self, index: dict[str, int], n: int) -> None:
         """Per-partner arrays of the withdrawal schedule and the redirection of freed support."""
-        s = self.scenario
+        s = self.spec
         w = s.withdrawal
         self.allocation = np.zeros(n)
         self.redirect = np.zeros(n)
@@ -154,7 +167,7 @@ class AllianceModel(mesa.Model):
     # --- the step ---------------------------------------------------------------------------
 
     def step(self) -> None:
-        t = self.time
+        t = self.now
         self._apply_events(t)
         self.draws = self._draws_for(t)
         self.hard_times = float(self.cut_level * rules.ramp(t, self.cut_start, self.cut_ramp))
@@ -165,12 +178,12 @@ class AllianceModel(mesa.Model):
             partner.decide()
         for partner in self.partners:
             partner.advance()
-        self.time = t + 1
-        if self.series_every and (self.time % self.series_every == 0 or self.time == self.horizon):
+        self.now = t + 1
+        if self.series_every and (self.now % self.series_every == 0 or self.now == self.horizon):
             self._record_series()
         if self.collect:
             self.datacollector.collect(self)
-        if self.time >= self.horizon:
+        if self.now >= self.horizon:
             self.running = False
 
     def _draws_for(self, t: int) -> StepDraws:
@@ -209,15 +222,15 @@ class AllianceModel(mesa.Model):
         self, partner: Partner, kind: str, origin: str | None, target: str | None, cause: str
     ) -> None:
         self.events.append(
-            EventRecord(self.time + 1, partner.partner_id, kind, origin, target, cause)
+            EventRecord(self.now + 1, partner.partner_id, kind, origin, target, cause)
         )
 
     def _record_series(self) -> None:
-        """State after `self.time` steps (observed support: what it received in that step)."""
+        """State after `self.now` steps (observed support: what it received in that step)."""
         for p in self.partners:
             self.series.append(
                 (
-                    self.time,
+                    self.now,
                     p.partner_id,
                     *(float(getattr(p, f)) for f in SERIES_FIELDS),
                     p.status,

@@ -98,7 +98,8 @@ def open_results(path: str | Path, check: bool = True) -> Results:
     if status != "complete":
         done, total = manifest["runs"]["done"], manifest["runs"]["total"]
         raise InputError(
-            f"batch is {status} ({done} of {total} runs done); finish it with "
+            f"batch is incomplete (its manifest says {status}; {done} of {total} runs done); "
+            "finish it with "
             f"`patronage batch {manifest['scenario']['source']} ... --resume {folder}`",
             source=str(folder),
         )

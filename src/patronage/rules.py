@@ -226,7 +226,9 @@ def realign_probability(
     and the probability reaches half of `rate` at `threshold`: switching is costly, so
     partners hold on through small or short-lived gaps (hysteresis).
     """
-    logistic = 1.0 / (1.0 + np.exp(-steepness * (gap - threshold)))
+    # Clipping the exponent is exact (exp(700) is already far past 1/eps) and keeps a
+    # steep logistic from overflowing with a warning.
+    logistic = 1.0 / (1.0 + np.exp(np.clip(-steepness * (gap - threshold), -700.0, 700.0)))
     return where(gap > hedge_band, rate * logistic, 0.0)
 
 
