@@ -124,7 +124,9 @@ class Partner(mesa.Agent):
         seen = 0.0  # what the incumbent does to others says nothing about a rival patron
         if self.patron == m.incumbent_id:
             abandonment = m.incumbent.abandonment
-            watched = sum(w * float(abandonment[j]) for j, w in self.watched)
+            watched = 0.0  # left to right: Python 3.12's sum() compensates, 3.11's does not
+            for j, w in self.watched:
+                watched += w * float(abandonment[j])
             seen = rules.contagion(watched, m.hard_times, c.hard_times_discount)
         trust_goal = rules.trust_target(
             self.trust_anchor, self.shortfall, seen, c.own_shortfall_weight, c.peer_weight

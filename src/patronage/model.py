@@ -74,6 +74,10 @@ class AllianceModel(mesa.Model):
         series_every: int | None = 1,
         collect: bool = True,
     ) -> None:
+        # The stream key is the first draw of the run's Generator, taken before Mesa uses it
+        # (Mesa seeds its random.Random from it), so the key does not depend on Mesa's version.
+        rng = np.random.default_rng(rng)
+        key = streams.new_key(rng)
         super().__init__(rng=rng)
         # Named `spec`, not `scenario`: Mesa 3.5 has a `Model.scenario` of its own.
         self.spec = as_scenario(scenario)
@@ -82,7 +86,7 @@ class AllianceModel(mesa.Model):
         self.series_every = series_every  # None: no series recorded
         self.collect = collect  # the DataCollector (for Mesa users; our runner does not need it)
         self.offers_version = 0  # bumped by offer events, so partners refresh their options
-        self.key = streams.new_key(self.rng)
+        self.key = key
         self.incumbent_id = s.incumbent
         self.patron_ids = s.patron_ids()
         self.partner_ids = s.partner_ids()

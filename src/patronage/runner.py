@@ -15,6 +15,7 @@ import numpy as np
 from .fields import FINAL_FIELDS, SERIES_FIELDS
 from .model import AllianceModel
 from .scenario import Scenario
+from .store import GroupTables
 
 EVENT_COLUMNS = ("run_id", "step", "partner", "kind", "from", "to", "cause")
 SERIES_COLUMNS = ("run_id", "step", "partner", *SERIES_FIELDS, "status", "patron")
@@ -110,13 +111,3 @@ def run_group(
         series=store.rows_table(series, store.SERIES_SCHEMA),
         failed=failed,
     )
-
-
-@dataclass
-class GroupTables:
-    """What a group of runs contributes to a result folder (pyarrow tables, store schemas)."""
-
-    runs: Any
-    events: Any
-    series: Any
-    failed: dict[int, str] = field(default_factory=dict)

@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,17 @@ def read_manifest(folder: Path) -> dict[str, Any]:
             source=str(folder),
         )
     return manifest
+
+
+@dataclass
+class GroupTables:
+    """What a group of runs contributes to a result folder, from either engine: pyarrow
+    tables with the schemas above, and the runs that raised (run id -> error)."""
+
+    runs: pa.Table
+    events: pa.Table
+    series: pa.Table
+    failed: dict[int, str] = field(default_factory=dict)
 
 
 class StagedFolder:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .batch import Job, _scenario, param_value
 from .results import Results
-from .runner import GroupTables
+from .store import GroupTables
 
 
 @dataclass
