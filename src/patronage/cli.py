@@ -91,6 +91,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- generate ---------------------------------------------------------------------------------
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .generate import write_scenario
+
+    out = Path(args.out)
+    if out.suffix not in (".json", ".yaml", ".yml"):
+        raise InputError("must end in .json (fast at any size) or .yaml", source="--out")
+    if args.degree >= args.partners:
+        raise InputError(
+            f"must be less than --partners ({args.partners}), got {args.degree}", source="--degree"
+        )
+    write_scenario(out, args.partners, args.degree, args.seed, steps=args.steps)
+    print(f"wrote {out}: {args.partners} partners watching {args.degree} peers each")
+    return 0
+
+
 # --- the parser -------------------------------------------------------------------------------
 
 
@@ -122,6 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_set(p)
     p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("generate", help="write a random scenario of N partners (scale tests)")
+    p.add_argument("--partners", type=_positive_int, required=True, help="number of partners")
+    p.add_argument("--degree", type=_positive_int, default=8, help="peers each one watches")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the random scenario")
+    p.add_argument("--steps", type=_positive_int, default=120, help="horizon in steps")
+    p.add_argument("--out", required=True, help="file to write (.json or .yaml)")
+    p.set_defaults(handler=cmd_generate)
 
     from . import cli_batch
 

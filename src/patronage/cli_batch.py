@@ -107,7 +107,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.resume and args.out and Path(args.out) != Path(args.resume):
         raise InputError("give either --out or --resume, not both", source="--resume")
     out = Path(args.resume or args.out or store.default_out(loaded.scenario.name))
-    workers = args.workers or default_workers()
+    # The ensemble's parallelism is its arrays: a pool only pays for itself on big batches.
+    workers = args.workers or (1 if args.engine == "ensemble" else default_workers())
     executor = make_executor(args.executor, workers, args.scheduler)
     try:
         manifest = run_batch(

@@ -14,6 +14,7 @@ A scenario of more than a few thousand partners is over the loader's 1 MB limit,
 from __future__ import annotations
 
 import gc
+import json
 from pathlib import Path
 from typing import Any
 
@@ -171,10 +172,10 @@ def _generate(
 
 
 def generated_scenario(n_partners: int, degree: int, seed: int, **options: Any) -> Scenario:
-    """`generate_scenario` validated in memory (any size; the loader stops at 1 MB).
+    """`generate_scenario` validated in memory, for benchmarks (no file to parse).
 
-    The schema is checked; the references are right by construction (loader's
-    check_references is quadratic in the number of partners, so it is not run here).
+    The schema is checked; the references are right by construction, so the loader's
+    reference checks are not run here.
     """
     return Scenario.model_validate(generate_scenario(n_partners, degree, seed, **options))
 
@@ -182,9 +183,16 @@ def generated_scenario(n_partners: int, degree: int, seed: int, **options: Any) 
 def write_scenario(
     path: str | Path, n_partners: int, degree: int, seed: int, **options: Any
 ) -> Path:
-    """Write a generated scenario as YAML (patronage's loader reads files up to 1 MB)."""
+    """Write a generated scenario: JSON if the name ends in .json (fast to read at any size),
+    YAML otherwise (libyaml's safe dumper)."""
     path = Path(path)
     data = generate_scenario(n_partners, degree, seed, **options)
-    text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100)
-    path.write_text(text, encoding="utf-8")
+    if path.suffix == ".json":
+        text = json.dumps(data, separators=(",", ":")) + "\n"
+    else:
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        text = yaml.dump(data, Dumper=dumper, sort_keys=False, default_flow_style=None, width=100)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
     return path
