@@ -105,15 +105,17 @@ def mesa_batch_run(runs: int, processes: int) -> tuple[float, float]:
 
 def scaling(sizes: list[int], degree: int, steps: int) -> list[tuple[int, float]]:
     """Seconds per step of the ensemble engine on generated scenarios of N partners."""
+    # The steps alone: generating, validating and building the arrays happen once per
+    # scenario, and the runs table (8 columns per partner) once per batch.
     code = """
 import sys, time
 from patronage.generate import generated_scenario
-from patronage.ensemble import run_group
+from patronage.ensemble import Static, simulate_block
 n, k, steps = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-scenario = generated_scenario(n, k, seed=1)
-run_group(scenario, 0, [0], steps=2, series_every=None)  # warm up
+static = Static(generated_scenario(n, k, seed=1))
+simulate_block(static, 0, [0], 2, series_every=None)  # warm up
 t = time.perf_counter()
-run_group(scenario, 0, [0], steps=steps, series_every=None)
+simulate_block(static, 0, [0], steps, series_every=None)
 print((time.perf_counter() - t) / steps)
 """
     rows = []
@@ -148,11 +150,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="Mesa engines at all sizes too")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    parser.add_argument(
+        "--ratio-at",
+        type=int,
+        default=10_000,
+        help="also time the Mesa engine (1 worker, series off) at this many "
+        "runs, for the ensemble ratio at equal size (0: skip)",
+    )
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "latest.md"))
     args = parser.parse_args()
 
     sizes = [200, 2000] if args.quick else [1_000, 10_000, 100_000]
     mesa_sizes = sizes if args.full else sizes[:1]
+    ratio_at = 0 if args.quick else args.ratio_at
     scale_sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
     rows: list[Measurement] = []
     with tempfile.TemporaryDirectory(prefix="patronage-bench-") as tmpname:
@@ -182,6 +192,11 @@ def main() -> int:
                             mb,
                         )
                     )
+        if ratio_at and ratio_at not in mesa_sizes:
+            s, mb = our_batch(ratio_at, 1, "mesa", "none", tmp)
+            rows.append(
+                Measurement("patronage batch --engine mesa, 1 worker", ratio_at, "none", s, mb)
+            )
         for runs in sizes:
             for series in ("none", "every=12"):
                 s, mb = our_batch(runs, 1, "ensemble", series, tmp)
@@ -239,13 +254,21 @@ def render(
     m1 = find(rows, "patronage batch --engine mesa, 1 worker", n, "none")
     m2 = find(rows, "patronage batch --engine mesa, 2 workers", n, "none")
     b1 = find(rows, "mesa.batch_run, 1 process", n, "reporters")
-    e = find(rows, "patronage batch --engine ensemble", n, "none")
     if m1 and m2:
         checks.append(("Mesa engine, 2 workers / 1 worker", m2.rate / m1.rate, 1.5))
     if m2 and b1:
         checks.append(("Mesa engine 2 workers / mesa.batch_run 1 process", m2.rate / b1.rate, 1.5))
-    if e and m1:
-        checks.append(("ensemble / Mesa engine 1 worker (series off)", e.rate / m1.rate, 100))
+    for size in sizes:
+        mesa = find(rows, "patronage batch --engine mesa, 1 worker", size, "none")
+        ens = find(rows, "patronage batch --engine ensemble", size, "none")
+        if mesa and ens:
+            checks.append(
+                (
+                    f"ensemble / Mesa engine 1 worker, {size:,} runs, series off",
+                    ens.rate / mesa.rate,
+                    100,
+                )
+            )
     e10 = find(rows, "patronage batch --engine ensemble", sizes[-2], "none")
     e100 = find(rows, "patronage batch --engine ensemble", sizes[-1], "none")
     if e10 and e100:

@@ -64,12 +64,28 @@ def first_realignments(results: Results) -> pd.DataFrame:
     ]
 
 
-def summarize(results: Results, by: list[str] | None = None) -> pd.DataFrame:
+def group_finals(finals: pd.DataFrame, groups: dict[str, list[str]]) -> pd.DataFrame:
+    """One row per (run, group) that reads as a partner named `<group> (any)`: it realigns
+    (collapses) when any member does, at the first member's step, to that member's patron."""
+    rows = []
+    for group, members in groups.items():
+        part = finals[finals["partner"].isin(members)]
+        first = part.sort_values(["run_id", "realign_step", "partner"], na_position="last")
+        first = first.drop_duplicates("run_id", keep="first").set_index("run_id")
+        agg = part.groupby("run_id").agg(collapse_step=("collapse_step", "min"))
+        frame = first.drop(columns=["collapse_step"]).join(agg).reset_index()
+        frame["partner"] = f"{group} (any)"
+        rows.append(frame)
+    return pd.concat(rows, ignore_index=True) if rows else finals.iloc[0:0]
+
+
+def summarize(results: Results, by: list[str] | None = None, groups: bool = False) -> pd.DataFrame:
     """Per partner (and per value of the `by` columns, default the swept fields).
 
     Columns: runs, p_realign with its Wilson 95% interval, p_collapse with its interval,
-    the most frequent new patron (of first realignments) and its share, and the median
-    step of first realignment.
+    the most frequent new patron (of first realignments), and the median step of first
+    realignment. With `groups`, also a row per group of partners (the PMF umbrella):
+    the chance that any of its members realigns (collapses).
     """
     by = results.sweep_columns if by is None else by
     finals = long_finals(results)
@@ -77,6 +93,8 @@ def summarize(results: Results, by: list[str] | None = None) -> pd.DataFrame:
     finals = finals.merge(
         first[["run_id", "partner", "new_patron"]], how="left", on=["run_id", "partner"]
     )
+    if groups and results.groups:
+        finals = pd.concat([finals, group_finals(finals, results.groups)], ignore_index=True)
     finals["realigned"] = finals["realign_step"].notna()
     finals["collapsed"] = finals["collapse_step"].notna()
     keys = [*by, "partner"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import store
 from .batch import run_batch as _run_batch
-from .design import Design, from_scenario
+from .design import Design, merged
 from .executors import default_workers, make_executor
 from .loader import LoadedScenario, load
 from .results import Results, open_results
@@ -41,16 +41,18 @@ def run_batch(
     """
     loaded = scenario if isinstance(scenario, LoadedScenario) else load(scenario, overrides)
     if design is None:
-        base = from_scenario(loaded.scenario.batch)
-        design = Design(
-            sweeps=sweeps if sweeps is not None else base.get("sweeps", {}),
-            samples=samples if samples is not None else base.get("samples", {}),
-            n_samples=n_samples or base.get("n_samples", 0),
-            replicates=replicates or base.get("replicates") or 100,
-            seed=seed if seed is not None else base.get("seed", 0),
+        design = merged(
+            loaded.scenario.batch,
+            sweeps=sweeps,
+            samples=samples,
+            n_samples=n_samples or None,
+            replicates=replicates,
+            seed=seed,
         )
     out = out if out is not None else store.default_out(loaded.scenario.name)
-    runner = make_executor(executor, workers or default_workers(), scheduler)
+    # As on the command line: the ensemble's parallelism is its arrays.
+    workers = workers or (1 if engine == "ensemble" else default_workers())
+    runner = make_executor(executor, workers, scheduler)
     _run_batch(
         loaded,
         design,

@@ -30,7 +30,9 @@ from .loader import LoadedScenario, from_text, override_scenario
 from .progress import Progress
 
 CHUNK_RUNS = {"mesa": 20, "ensemble": 2000}
-ROW_GROUP = 65_536
+ROW_GROUP = 16_384  # rows per parquet row group: bounds consolidation memory
+MANIFEST_EVERY = 1.0  # seconds between rewrites of a large manifest while a batch runs
+LARGE_MANIFEST = 256 * 1024  # bytes
 ENGINES = ("mesa", "ensemble")
 
 
@@ -100,19 +102,43 @@ def run_chunk(job: Job, task: ChunkTask) -> ChunkOutput:
     )
 
 
-def param_value(value: Any) -> float | str:
-    """How a design value is recorded in the runs table: numbers as floats, others as JSON."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return json.dumps(value, sort_keys=True)
-    return float(value)
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def param_value(value: Any, numeric: bool | None = None) -> float | str | None:
+    """How a design value is recorded in the runs table: as a float in a numeric column
+    (None as a missing value), as JSON text in any other. `numeric=None`: by the value."""
+    if numeric is None:
+        numeric = _is_number(value)
+    if numeric:
+        return None if value is None else float(value)
+    return json.dumps(value, sort_keys=True)
+
+
+def matching_value(value: Any) -> Any:
+    """A design value as recorded, rounded so that values read back from tables match."""
+    v = param_value(value)
+    return round(v, 12) if isinstance(v, float) else v
+
+
+def numeric_fields(points: list[dict[str, Any]]) -> dict[str, bool]:
+    """Whether each designed field takes only numbers (or None) over all points: its column
+    type is decided once for the whole batch, so every chunk's table agrees."""
+    names = {name for point in points for name in point}
+    return {
+        name: all(p.get(name) is None or _is_number(p.get(name)) for p in points)
+        for name in sorted(names)
+    }
 
 
 def plan_chunks(design: Design, points: list[dict[str, Any]], chunk_runs: int) -> list[ChunkTask]:
     """Chunks of at most `chunk_runs` runs, never spanning two design points."""
+    numeric = numeric_fields(points)
     tasks = []
     for p, assignments in enumerate(points):
         first = p * design.replicates
-        params = {k: param_value(v) for k, v in assignments.items()}
+        params = {k: param_value(v, numeric[k]) for k, v in assignments.items()}
         for start in range(0, design.replicates, chunk_runs):
             stop = min(start + chunk_runs, design.replicates)
             run_ids = tuple(range(first + start, first + stop))
@@ -163,16 +189,24 @@ def run_batch(
     job = Job(
         loaded.text, loaded.source, loaded.overrides, design.seed, steps, series_every, engine
     )
-    points = design.points()
     fingerprint = design_fingerprint(loaded, design, job, chunk_runs)
-    tasks = plan_chunks(design, points, chunk_runs)
     chunks = out / "chunks"
+    journal = chunks / "journal.jsonl"
 
     if resume:
         manifest = _resume_manifest(out, fingerprint)
         if manifest["status"] == "complete":
             return manifest
+        points = manifest["points"]  # as first drawn: a newer scipy cannot move them
+        _replay_journal(manifest, journal)
     else:
+        points = design.points()
+        if "steps" in design.param_names:
+            raise InputError(
+                "sweep the horizon with --steps, not as a design field",
+                source="design",
+                field="steps",
+            )
         check_points(loaded, points)
         _claim_folder(out, replace)
         manifest = store.new_manifest(
@@ -199,25 +233,44 @@ def run_batch(
         chunks.mkdir(parents=True, exist_ok=True)
         store.write_json(manifest, out / store.MANIFEST)
 
+    tasks = plan_chunks(design, points, chunk_runs)
     done = set(manifest["chunks_done"])
     todo = [t for t in tasks if t.index not in done or not _chunk_complete(chunks, t.index)]
+    manifest["chunks_done"] = sorted(done - {t.index for t in todo})
     manifest["status"] = "running"
     manifest["runs"]["done"] = design.n_runs - sum(len(t.run_ids) for t in todo)
     bar = Progress(design.n_runs, manifest["runs"]["done"], enabled=progress)
+    # A manifest holds the whole scenario: rewriting a large one after every chunk would cost
+    # O(chunks x size), so then it is rewritten at most once a second (the journal is exact).
+    throttle = len(json.dumps(manifest, default=str)) > LARGE_MANIFEST
+    last_write = time.monotonic()
     try:
-        for output in executor.imap_unordered(run_chunk, job, todo):
-            _write_chunk(chunks, output)
-            manifest["chunks_done"] = sorted({*manifest["chunks_done"], output.index})
-            manifest["failed_runs"].update({str(k): v for k, v in output.failed.items()})
-            manifest["chunk_seconds"][str(output.index)] = round(output.seconds, 4)
-            n_runs = len(tasks[output.index].run_ids)
-            manifest["runs"]["done"] += n_runs
-            manifest["runs"]["failed"] = len(manifest["failed_runs"])
-            store.write_json(manifest, out / store.MANIFEST)
-            bar.update(n_runs)
+        with journal.open("a", encoding="utf-8") as log:
+            for output in executor.imap_unordered(run_chunk, job, todo):
+                _write_chunk(chunks, output)
+                # The journal is the record a SIGKILL cannot tear: one short line per chunk,
+                # appended after the chunk's files are in place.
+                entry = {
+                    "chunk": output.index,
+                    "seconds": round(output.seconds, 4),
+                    "failed": {str(k): v for k, v in output.failed.items()},
+                }
+                log.write(json.dumps(entry) + "\n")
+                log.flush()
+                _record_chunk(manifest, entry, len(tasks[output.index].run_ids))
+                bar.update(len(tasks[output.index].run_ids))
+                if not throttle or time.monotonic() - last_write >= MANIFEST_EVERY:
+                    store.write_json(manifest, out / store.MANIFEST)
+                    last_write = time.monotonic()
     except KeyboardInterrupt:
         manifest["status"] = "stopped"
         store.write_json(manifest, out / store.MANIFEST)
+        raise
+    except BaseException:
+        if not resume and not manifest["chunks_done"]:
+            shutil.rmtree(out, ignore_errors=True)  # nothing worth resuming: leave nothing
+        else:
+            store.write_json(manifest, out / store.MANIFEST)
         raise
     finally:
         bar.close()
@@ -231,15 +284,41 @@ def run_batch(
     return manifest
 
 
+def _record_chunk(manifest: dict[str, Any], entry: dict[str, Any], n_runs: int) -> None:
+    if entry["chunk"] in manifest["chunks_done"]:
+        return
+    manifest["chunks_done"] = sorted({*manifest["chunks_done"], entry["chunk"]})
+    manifest["chunk_seconds"][str(entry["chunk"])] = entry["seconds"]
+    manifest["failed_runs"].update(entry["failed"])
+    manifest["runs"]["done"] += n_runs
+    manifest["runs"]["failed"] = len(manifest["failed_runs"])
+
+
+def _replay_journal(manifest: dict[str, Any], journal: Path) -> None:
+    """Chunks finished after the manifest was last written (a torn last line is ignored)."""
+    if not journal.exists():
+        return
+    for line in journal.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        _record_chunk(manifest, entry, n_runs=0)  # runs done are recounted from the chunks
+
+
 def _claim_folder(out: Path, replace: bool) -> None:
-    if out.exists():
+    if out.exists() or out.is_symlink():
         if not replace:
             raise InputError(
                 "already exists; choose another --out, --resume it, or add --force to replace it",
                 source=str(out),
             )
+        store.check_replaceable(out)
         shutil.rmtree(out)
-    out.mkdir(parents=True)
+    try:
+        out.mkdir(parents=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the folder: {exc.strerror}", source=str(out)) from None
 
 
 def _resume_manifest(out: Path, fingerprint: str) -> dict[str, Any]:

@@ -62,11 +62,30 @@ def cmd_validate(args: argparse.Namespace) -> int:
             bad += 1
             continue
         s = loaded.scenario
+        try:
+            check_design(loaded)
+        except InputError as exc:
+            print(f"{path}: batch: {exc}", file=sys.stderr)
+            bad += 1
+            continue
         print(
             f"{path}: ok ({len(s.partners)} partners, {len(s.patrons)} patrons, "
             f"{s.steps} steps, sha256 {loaded.sha256[:12]})"
         )
     return EXIT_BAD_INPUT if bad else 0
+
+
+def check_design(loaded) -> None:
+    """A scenario's own `batch:` design must also hold: its paths and values are checked."""
+    from .batch import check_points
+    from .design import Design, from_scenario
+
+    if loaded.scenario.batch is None:
+        return
+    design = Design(
+        **{k: v for k, v in from_scenario(loaded.scenario.batch).items() if v is not None}
+    )
+    check_points(loaded, design.points())
 
 
 # --- run --------------------------------------------------------------------------------------
@@ -86,6 +105,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         series_every=args.series,
         replace=args.force,
     )
+    failed = result.manifest["failed_runs"]
+    if failed:
+        print(f"the run failed: {failed['0']} (recorded in {out}/manifest.json)", file=sys.stderr)
+        return 1
     print(run_report(result))
     print(f"\nwrote {out}/ (manifest.json, runs.parquet, events.parquet, series.parquet)")
     return 0
@@ -195,6 +218,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except OSError as exc:  # a file or folder the system refused: one line, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"patronage: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

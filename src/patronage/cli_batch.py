@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import store
 from .batch import ENGINES, run_batch
-from .design import Design, from_scenario, parse_sample, parse_sweep
+from .design import DEFAULT_REPLICATES, Design, merged, parse_sample, parse_sweep
 from .errors import EXIT_BAD_INPUT, InputError
 from .executors import default_workers, make_executor
 from .formats import FORMATS, render, summary_display
@@ -16,7 +16,6 @@ from .loader import load
 from .results import open_results
 
 EXIT_RUNS_FAILED = 1
-DEFAULT_REPLICATES = 100
 
 
 def register(sub: argparse._SubParsersAction, add_set, positive_int, seed, series_option) -> None:
@@ -76,6 +75,11 @@ def register(sub: argparse._SubParsersAction, add_set, positive_int, seed, serie
     p.add_argument("folder")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--by", action="append", help="group by these fields instead of the sweeps")
+    p.add_argument(
+        "--groups",
+        action="store_true",
+        help="also a row per group of partners (e.g. the PMF): any member",
+    )
     p.set_defaults(handler=cmd_summary)
 
     p = sub.add_parser("verify", help="re-run a sample of a folder's runs and compare rows")
@@ -86,18 +90,13 @@ def register(sub: argparse._SubParsersAction, add_set, positive_int, seed, serie
 
 
 def build_design(args: argparse.Namespace, scenario_batch) -> Design:
-    base = from_scenario(scenario_batch)
-    sweeps = dict(parse_sweep(s) for s in args.sweep) if args.sweep else base.get("sweeps", {})
-    samples = dict(parse_sample(s) for s in args.sample) if args.sample else base.get("samples", {})
-    n_samples = args.samples if args.samples is not None else base.get("n_samples", 0)
-    replicates = args.replicates or base.get("replicates") or DEFAULT_REPLICATES
-    seed = args.seed if args.seed is not None else base.get("seed", 0)
-    return Design(
-        sweeps=sweeps,
-        samples=samples,
-        n_samples=n_samples if samples else 0,
-        replicates=replicates,
-        seed=seed,
+    return merged(
+        scenario_batch,
+        sweeps=dict(parse_sweep(s) for s in args.sweep),
+        samples=dict(parse_sample(s) for s in args.sample),
+        n_samples=args.samples,
+        replicates=args.replicates,
+        seed=args.seed,
     )
 
 
@@ -151,7 +150,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         missing = [b for b in by if b not in results.runs.columns]
         if missing:
             raise InputError(f"not a field of this batch's design: {missing[0]}", source="--by")
-    summary = results.summary(by=by)
+    summary = results.summary(by=by, groups=args.groups)
     print(render(summary, args.format, summary_display(summary)))
     return 0
 

@@ -273,11 +273,9 @@ def _resolved_value(manifest: dict[str, Any], dotted: str) -> Any:
 
 
 def _recorded(value: Any) -> Any:
-    """A design value as the runs table records it (batch.param_value), rounded for matching."""
-    from .batch import param_value
+    from .batch import matching_value
 
-    v = param_value(value)
-    return round(v, 12) if isinstance(v, float) else v
+    return matching_value(value)
 
 
 def _fmt_values(values) -> str:

@@ -108,12 +108,23 @@ def parse_sweep(text: str) -> tuple[str, list[Any]]:
         count = math.floor((stop - start) / step + 1e-9) + 1
         values = [round(start + i * step, 12) for i in range(count)]
         return path, values
-    values = [parse_value(v, path) for v in raw.split(",") if v.strip() != ""]
+    values = [_scalar(v, path) for v in raw.split(",") if v.strip() != ""]
     if not values:
         raise InputError(f"no values in '{raw}'", source="--sweep", field=path)
     if len(set(map(repr, values))) != len(values):
         raise InputError(f"values repeat in '{raw}'", source="--sweep", field=path)
     return path, values
+
+
+def _scalar(text: str, path: str) -> Any:
+    """A sweep value: a number when it reads as one (YAML 1.1 would leave `1e-3` a string),
+    otherwise whatever YAML makes of it (a word, null, a list)."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return parse_value(text, path)
 
 
 def parse_sample(text: str) -> tuple[str, tuple[float, float]]:
@@ -132,6 +143,32 @@ def _number(text: str, path: str, source: str) -> float:
         return float(text)
     except ValueError:
         raise InputError(f"must be a number, got '{text}'", source=source, field=path) from None
+
+
+DEFAULT_REPLICATES = 100
+
+
+def merged(
+    batch: Any,
+    *,
+    sweeps: dict[str, list[Any]] | None = None,
+    samples: dict[str, tuple[float, float]] | None = None,
+    n_samples: int | None = None,
+    replicates: int | None = None,
+    seed: int | None = None,
+) -> Design:
+    """The design of a scenario's `batch:` section with what was given on top of it (the
+    command line, or keyword arguments): each given part replaces the section's."""
+    base = from_scenario(batch)
+    samples = samples if samples else base.get("samples", {})
+    n = n_samples if n_samples is not None else base.get("n_samples", 0)
+    return Design(
+        sweeps=sweeps if sweeps else base.get("sweeps", {}),
+        samples=samples,
+        n_samples=n if samples else 0,
+        replicates=replicates or base.get("replicates") or DEFAULT_REPLICATES,
+        seed=seed if seed is not None else base.get("seed", 0),
+    )
 
 
 def from_scenario(batch: Any) -> dict[str, Any]:

@@ -73,12 +73,17 @@ def read_text(path: Path) -> str:
         raise InputError("no such file", source=source)
     if path.is_dir():
         raise InputError("is a directory, expected a scenario file (.yaml)", source=source)
-    size = path.stat().st_size
-    if size > MAX_BYTES:
+    if not path.is_file():
+        raise InputError("is not a regular file, expected a scenario file", source=source)
+    try:
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)  # bounded, whatever the file claims to be
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", source=source) from None
+    if len(raw) > MAX_BYTES:
         raise InputError(
-            f"file is {size} bytes, scenario files are limited to {MAX_BYTES}", source=source
+            f"file is over {MAX_BYTES} bytes, the limit for scenario files", source=source
         )
-    raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -158,8 +163,17 @@ def _index_lines(
     seen.add(id(node))
     lines[key] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
+        names: set[str] = set()
         for k, v in node.value:
             name = k.value if isinstance(k, yaml.ScalarNode) else str(k)
+            if name in names:  # YAML would keep the last silently
+                raise InputError(
+                    f"'{name}' is given twice",
+                    source=source,
+                    line=k.start_mark.line + 1,
+                    field=format_path((*key, name)),
+                )
+            names.add(name)
             lines[(*key, name)] = k.start_mark.line + 1
             _index_lines_children(v, (*key, name), lines, seen, source)
     elif isinstance(node, yaml.SequenceNode):

@@ -93,10 +93,9 @@ def _new_figure(width: float, height: float) -> Figure:
 
 
 def _recorded(value: Any) -> Any:
-    from .batch import param_value
+    from .batch import matching_value
 
-    v = param_value(value)
-    return round(v, 12) if isinstance(v, float) else v
+    return matching_value(value)
 
 
 def _match(column: pd.Series) -> pd.Series:

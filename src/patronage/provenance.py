@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import __version__
 
-PACKAGES = ("mesa", "numpy", "pandas", "pyarrow", "pydantic", "PyYAML")
+PACKAGES = ("mesa", "numpy", "pandas", "pyarrow", "pydantic", "PyYAML", "scipy")
 
 
 def now() -> str:

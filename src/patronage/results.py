@@ -83,11 +83,12 @@ class Results:
 
         return long_finals(self)
 
-    def summary(self, by: list[str] | None = None) -> pd.DataFrame:
-        """Per partner (and per swept value): realignment and collapse probabilities."""
+    def summary(self, by: list[str] | None = None, groups: bool = False) -> pd.DataFrame:
+        """Per partner (and per swept value): realignment and collapse probabilities;
+        with `groups`, also per group of partners (any member)."""
         from .analysis import summarize
 
-        return summarize(self, by=by)
+        return summarize(self, by=by, groups=groups)
 
 
 def open_results(path: str | Path, check: bool = True) -> Results:

@@ -12,13 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from .fields import FINAL_FIELDS, SERIES_FIELDS
+from .fields import FINAL_FIELDS
 from .model import AllianceModel
 from .scenario import Scenario
 from .store import GroupTables
-
-EVENT_COLUMNS = ("run_id", "step", "partner", "kind", "from", "to", "cause")
-SERIES_COLUMNS = ("run_id", "step", "partner", *SERIES_FIELDS, "status", "patron")
 
 
 @dataclass
@@ -28,15 +25,6 @@ class RunResult:
     run: dict[str, Any]
     events: list[tuple] = field(default_factory=list)
     series: list[tuple] = field(default_factory=list)
-
-
-def runs_columns(partner_ids: list[str]) -> list[str]:
-    """The per-partner columns of the runs table, in canonical order."""
-    cols = []
-    for pid in partner_ids:
-        cols += [f"{pid}.{f}" for f in FINAL_FIELDS]
-        cols += [f"{pid}.realign_step", f"{pid}.collapse_step"]
-    return cols
 
 
 def simulate(

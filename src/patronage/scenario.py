@@ -196,8 +196,8 @@ class Sample(Strict):
 class BatchDesign(Strict):
     """An experiment carried by the scenario file; command-line options override it."""
 
-    replicates: Annotated[int, _between(1, 10_000_000)] = Field(
-        1, description="Runs per design point."
+    replicates: Annotated[int, _between(1, 10_000_000)] | None = Field(
+        None, description="Runs per design point (default: the command line's, 100)."
     )
     seed: Annotated[int, _between(0, 2**63 - 1)] = Field(0, description="Batch seed.")
     sweeps: list[Sweep] = Field(default_factory=list, description="Full-factorial sweeps.")

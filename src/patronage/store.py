@@ -106,7 +106,12 @@ def default_out(scenario_name: str) -> Path:
     from datetime import UTC, datetime
 
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return Path("results") / f"{scenario_name}-{stamp}"
+    out = Path("results") / f"{scenario_name}-{stamp}"
+    n = 2
+    while out.exists():  # two runs in the same second (a loop over seeds)
+        out = Path("results") / f"{scenario_name}-{stamp}-{n}"
+        n += 1
+    return out
 
 
 def file_sha256(path: Path) -> str:
@@ -146,17 +151,35 @@ class GroupTables:
     failed: dict[int, str] = field(default_factory=dict)
 
 
+def check_replaceable(path: Path) -> None:
+    """--force replaces result folders only: never a file, a symlink or someone's project."""
+    if path.is_symlink() or not path.is_dir():
+        raise InputError("is not a folder; --force only replaces result folders", source=str(path))
+    if any(path.iterdir()) and not (path / MANIFEST).is_file() and not path.name.startswith("."):
+        raise InputError(
+            "is not a patronage result folder (no manifest.json); --force only replaces those",
+            source=str(path),
+        )
+
+
 class StagedFolder:
     """A folder built under a temporary name beside its destination and renamed whole."""
 
     def __init__(self, destination: Path, replace: bool = False) -> None:
         self.destination = destination
-        if destination.exists() and not replace:
+        if destination.exists() or destination.is_symlink():
+            if not replace:
+                raise InputError(
+                    "already exists; choose another --out, or add --force to replace it",
+                    source=str(destination),
+                )
+            check_replaceable(destination)
+        try:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
             raise InputError(
-                "already exists; choose another --out, or add --force to replace it",
-                source=str(destination),
-            )
-        destination.parent.mkdir(parents=True, exist_ok=True)
+                f"cannot create the folder: {exc.strerror}", source=str(destination.parent)
+            ) from None
         self.path = Path(
             tempfile.mkdtemp(prefix=f".{destination.name}.tmp-", dir=destination.parent)
         )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .batch import Job, _scenario, param_value
+from .batch import Job, _scenario, numeric_fields, param_value
 from .results import Results
 from .store import GroupTables
 
@@ -49,6 +49,7 @@ def verify(results: Results, sample: int, seed: int = 0) -> Verification:
     for run_id in chosen:
         by_point.setdefault(run_id // replicates, []).append(run_id)
     mismatched: dict[int, str] = {}
+    numeric = numeric_fields(points)
     for p, ids in by_point.items():
         assignments = points[p]
         scenario = _scenario(
@@ -60,7 +61,7 @@ def verify(results: Results, sample: int, seed: int = 0) -> Verification:
             ids,
             steps=job.steps,
             series_every=job.series_every,
-            params={k: param_value(v) for k, v in assignments.items()},
+            params={k: param_value(v, numeric[k]) for k, v in assignments.items()},
         )
         for run_id, problem in _compare(results, tables, ids).items():
             mismatched[run_id] = problem
