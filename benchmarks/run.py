@@ -242,11 +242,12 @@ def render(
             f"{r.rate:,.1f} | {r.peak_mb:,.0f} |"
         )
     if len(mesa_sizes) < len(sizes):
+        missing = ", ".join(f"{s:,}" for s in sizes[len(mesa_sizes) :])
         lines += [
             "",
-            f"Mesa-engine rows at {', '.join(f'{s:,}' for s in sizes[len(mesa_sizes) :])}"
-            " runs were not measured in this run (`--full` measures them; at the rates "
-            "above they take hours).",
+            f"Mesa-based rows at {missing} runs were not measured in this run, but for the "
+            "1-worker Mesa engine at the size given by `--ratio-at` (`--full` measures them "
+            "all; at the rates above they take hours).",
         ]
     lines += ["", "## Ratios (same run, same machine)", ""]
     n = mesa_sizes[0]

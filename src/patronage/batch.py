@@ -74,17 +74,22 @@ def _scenario(text: str, source: str, overrides: tuple[str, ...], assignments_js
     return override_scenario(loaded, json.loads(assignments_json))
 
 
+def engine_function(name: str):
+    """The engine's `run_group`, imported on demand: the ensemble never imports Mesa."""
+    if name == "ensemble":
+        from .ensemble import run_group
+    else:
+        from .runner import run_group
+    return run_group
+
+
 def run_chunk(job: Job, task: ChunkTask) -> ChunkOutput:
     """Compute one chunk (in a worker): the runs of one design point, by the chosen engine."""
     started = time.perf_counter()
     scenario = _scenario(
         job.text, job.source, job.overrides, json.dumps(task.assignments, sort_keys=True)
     )
-    if job.engine == "ensemble":
-        from .ensemble import run_group
-    else:
-        from .runner import run_group
-    tables = run_group(
+    tables = engine_function(job.engine)(
         scenario,
         job.seed,
         list(task.run_ids),

@@ -155,6 +155,18 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def version_changes(manifest: dict) -> dict[str, tuple[str, str]]:
+    """Packages whose version differs from the folder's: the first suspects of a mismatch."""
+    from .provenance import versions
+
+    now = versions()
+    return {
+        k: (v, now.get(k, "missing"))
+        for k, v in manifest.get("versions", {}).items()
+        if now.get(k, "missing") != v
+    }
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from .verify import verify
 
@@ -169,6 +181,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return 0
     for run_id, problem in sorted(report.mismatched.items()):
         print(f"{args.folder}: run {run_id} differs: {problem}", file=sys.stderr)
+    for name, (then, now) in version_changes(results.manifest).items():
+        print(
+            f"{args.folder}: note: written with {name} {then}, re-run with {now}", file=sys.stderr
+        )
     print(f"{args.folder}: {len(report.mismatched)} of {n} sampled runs differ", file=sys.stderr)
     return EXIT_RUNS_FAILED
 

@@ -225,14 +225,14 @@ def watch_matrix(rows: list[int], cols: list[int], weights: list[float], n: int)
 
 
 class RowSums:
-    """Products of a CSR matrix with vectors, rounded exactly as Python's sum() would.
+    """Products of a CSR matrix with vectors, rounded exactly as the Mesa engine rounds.
 
-    The Mesa engine computes sum(w * x[j] for j, w in watched) per partner, peers sorted by
-    id: left to right from the integer 0, and with Neumaier's compensation on Python 3.12+.
-    Here all rows advance together one entry at a time: the entries are stored by position
-    in their row (all first entries, then all second entries, ...) and the rows sorted by
-    degree, so that the rows with a k-th entry are a prefix and their k-th entries a slice.
-    Work is linear in the number of entries (times the number of vectors).
+    The Mesa engine adds up w * x[j] over the peers a partner watches, sorted by id, left to
+    right from 0.0. Here all rows advance together one entry at a time: the entries are
+    stored by position in their row (all first entries, then all second entries, ...) and
+    the rows sorted by degree, so that the rows with a k-th entry are a prefix and their
+    k-th entries a slice. Work is linear in the number of entries (times the number of
+    vectors). `compensated=True` reproduces Python 3.12's sum() instead (unused).
     """
 
     def __init__(self, matrix: Csr, compensated: bool = COMPENSATED_SUM) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .batch import Job, _scenario, numeric_fields, param_value
+from .batch import Job, _scenario, engine_function, numeric_fields, param_value
 from .results import Results
 from .store import GroupTables
 
@@ -55,7 +55,7 @@ def verify(results: Results, sample: int, seed: int = 0) -> Verification:
         scenario = _scenario(
             job.text, job.source, job.overrides, json.dumps(assignments, sort_keys=True)
         )
-        tables = _engine(job.engine)(
+        tables = engine_function(job.engine)(
             scenario,
             job.seed,
             ids,
@@ -66,14 +66,6 @@ def verify(results: Results, sample: int, seed: int = 0) -> Verification:
         for run_id, problem in _compare(results, tables, ids).items():
             mismatched[run_id] = problem
     return Verification(chosen, mismatched)
-
-
-def _engine(name: str):
-    if name == "ensemble":
-        from .ensemble import run_group
-    else:
-        from .runner import run_group
-    return run_group
 
 
 def _compare(results: Results, fresh: GroupTables, ids: list[int]) -> dict[int, str]:
