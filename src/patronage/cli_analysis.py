@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from .errors import InputError
+from . import store
 from .formats import FORMATS
 from .results import open_results
 
@@ -80,20 +79,6 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` under a temporary name, then rename it into place."""
-    if path.is_dir():
-        raise InputError("is a folder; give a file name", source=str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def cmd_compare(args: argparse.Namespace) -> int:
     from .compare import compare, notes, render_comparison
 
@@ -106,7 +91,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         for line in notes(frame):
             print(f"compare: {line}", file=sys.stderr)
     if args.out:
-        write_text_atomic(Path(args.out), text + "\n")
+        store.write_text(Path(args.out), text + "\n")
         print(f"wrote {args.out}", file=sys.stderr)
     else:
         print(text)

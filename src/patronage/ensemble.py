@@ -46,6 +46,7 @@ from . import rules, store, streams
 from .fields import EVENT_KINDS, FINAL_FIELDS, SERIES_FIELDS, STATUSES
 from .rules import GAP_TERMS
 from .scenario import NONE_PATRON, Scenario
+from .schedule import withdrawal_schedule
 from .store import GroupTables
 
 ALIGNED, HEDGING, REALIGNED, COLLAPSED = (
@@ -118,25 +119,8 @@ class Static:
         self.watches = watch_matrix(rows, cols, weights, n)
         self.sums = RowSums(self.watches)
 
-        # The withdrawal schedule, as AllianceModel._set_schedule builds it.
-        w = s.withdrawal
-        self.allocation = np.zeros(n)
-        self.redirect = np.zeros(n)
-        self.withdrawal_level = np.zeros(n)
-        self.withdrawal_start = np.zeros(n)
-        self.withdrawal_ramp = np.ones(n)
-        for i, p in enumerate(ordered):
-            self.allocation[i] = p.allocation
-        for pid, share in w.redirect.items():
-            self.redirect[index[pid]] = share
-        for t in w.targets:
-            i = index[t.id]
-            self.withdrawal_level[i] = w.level if t.level is None else t.level
-            self.withdrawal_start[i] = w.start if t.start is None else t.start
-            self.withdrawal_ramp[i] = w.ramp if t.ramp is None else t.ramp
-        self.cut_level = s.budget_cut.level
-        self.cut_start = s.budget_cut.start
-        self.cut_ramp = s.budget_cut.ramp
+        # The withdrawal schedule, exactly as AllianceModel builds it.
+        vars(self).update(withdrawal_schedule(s, index))
         # from this step on every ramp is 1 exactly (rules.ramp), so the schedule is flat
         ends = self.withdrawal_start + np.maximum(self.withdrawal_ramp, 1) - 1
         cut_end = self.cut_start + max(self.cut_ramp, 1) - 1

@@ -15,6 +15,7 @@ from .agents import Partner, Patron
 from .fields import COLLAPSED, HEDGING, REALIGNED, SERIES_FIELDS, STATUSES
 from .loader import LoadedScenario, load
 from .scenario import Scenario
+from .schedule import withdrawal_schedule
 
 DRAW_BLOCK = 64  # steps of random draws generated at once
 
@@ -137,26 +138,9 @@ class AllianceModel(mesa.Model):
 
     def _set_schedule(self, index: dict[str, int], n: int) -> None:
         """Per-partner arrays of the withdrawal schedule and the redirection of freed support."""
-        s = self.spec
-        w = s.withdrawal
-        self.allocation = np.zeros(n)
-        self.redirect = np.zeros(n)
+        # allocation, redirect, withdrawal_level/start/ramp, cut_level/start/ramp
+        vars(self).update(withdrawal_schedule(self.spec, index))
         self.fallen = np.zeros(n)  # 1 for partners that collapsed while with the incumbent
-        self.withdrawal_level = np.zeros(n)
-        self.withdrawal_start = np.zeros(n)
-        self.withdrawal_ramp = np.ones(n)
-        for p in s.partners:
-            self.allocation[index[p.id]] = p.allocation
-        for pid, share in w.redirect.items():
-            self.redirect[index[pid]] = share
-        for t in w.targets:
-            i = index[t.id]
-            self.withdrawal_level[i] = w.level if t.level is None else t.level
-            self.withdrawal_start[i] = w.start if t.start is None else t.start
-            self.withdrawal_ramp[i] = w.ramp if t.ramp is None else t.ramp
-        self.cut_level = s.budget_cut.level
-        self.cut_start = s.budget_cut.start
-        self.cut_ramp = s.budget_cut.ramp
 
     def _release_id_registry(self) -> None:
         """Mesa 3.3 keeps every model in the class-level `Agent._ids`; drop ours at once.

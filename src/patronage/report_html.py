@@ -11,14 +11,13 @@ import base64
 import html
 import io
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from . import __version__
+from . import __version__, store
 from .errors import InputError
 from .formats import _cell, summary_display
 from .results import Results
@@ -211,15 +210,7 @@ def write_report(
     out = Path(out_path)
     if out.is_dir():
         raise InputError("is a folder; give the path of the HTML file to write", source=str(out))
-    text = render_report(results_list, step=step, common=common, horizon=horizon)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    store.write_text(out, render_report(results_list, step=step, common=common, horizon=horizon))
     return out
 
 

@@ -95,10 +95,22 @@ def write_table(table: pa.Table, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def write_json(obj: Any, path: Path) -> None:
+def write_text(path: Path, text: str) -> None:
+    """Write a text file under a temporary name, then rename it into place."""
+    if path.is_dir():
+        raise InputError("is a folder; give a file name", source=str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_json(obj: Any, path: Path) -> None:
+    write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
 
 
 def default_out(scenario_name: str) -> Path:
