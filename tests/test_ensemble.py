@@ -165,8 +165,19 @@ def test_vectorised_seeding_matches_numpy(seed: int) -> None:
         assert np.array_equal(row, want), run_id
 
 
-def test_row_sums_round_like_python_sum() -> None:
-    """What a partner sees of its peers: Python's sum() (compensated on 3.12+), exactly."""
+def _left_to_right(terms) -> float:
+    total = 0.0
+    for term in terms:
+        total += term
+    return total
+
+
+@pytest.mark.parametrize("compensated", [False, True])
+def test_row_sums_round_like_the_mesa_engine(compensated: bool) -> None:
+    """What a partner sees of its peers, exactly as agents.Partner.decide adds it up (left
+    to right); with compensated=True, exactly as Python's sum() (compensated on 3.12+)."""
+    if compensated and sys.version_info < (3, 12):
+        pytest.skip("sum() is compensated from Python 3.12 on")
     rng = np.random.default_rng(0)
     for _ in range(40):
         n = int(rng.integers(1, 30))
@@ -178,14 +189,15 @@ def test_row_sums_round_like_python_sum() -> None:
                 weights.append(float(rng.uniform(0, 1) * 10.0 ** rng.integers(-8, 8)))
         matrix = ensemble.watch_matrix(rows, cols, weights, n)
         x = rng.uniform(0, 1, (3, n)) * 10.0 ** rng.integers(-8, 8, (3, n))
-        got = ensemble.RowSums(matrix)(x)
+        got = ensemble.RowSums(matrix, compensated=compensated)(x)
         for r in range(3):
             for i in range(n):
                 lo, hi = matrix.indptr[i], matrix.indptr[i + 1]
                 peers = zip(
                     matrix.indices[lo:hi].tolist(), matrix.data[lo:hi].tolist(), strict=True
                 )
-                want = sum(w * float(x[r, j]) for j, w in peers)
+                terms = [w * float(x[r, j]) for j, w in peers]
+                want = sum(terms) if compensated else _left_to_right(terms)
                 assert got[r, i] == want, (sys.version_info[:2], r, i)
 
 
