@@ -260,3 +260,30 @@ def scenario_dicts(draw: Callable, max_partners: int = 6, steps: int = 30) -> di
 @pytest.fixture(scope="session")
 def scenario_strategy() -> st.SearchStrategy[dict[str, Any]]:
     return scenario_dicts()
+
+
+# --- small batches for the compare, plots and report tests -----------------------------------
+
+
+@pytest.fixture(scope="session")
+def batch_root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.getbasetemp() / "analysis-batches"
+    root.mkdir(exist_ok=True)
+    return root
+
+
+@pytest.fixture(scope="session")
+def base(batch_root):
+    from analysis_fixtures import LEVELS, make_batch
+
+    return make_batch(batch_root, "base", sweeps={"withdrawal.level": LEVELS})
+
+
+@pytest.fixture(scope="session")
+def cut(batch_root):
+    """The same design and seed as `base` with a budget cut: pairs run by run with base."""
+    from analysis_fixtures import LEVELS, make_batch
+
+    return make_batch(
+        batch_root, "cut", sets=("budget_cut.level=0.4",), sweeps={"withdrawal.level": LEVELS}
+    )

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from analysis_fixtures import LEVELS, REPS, SYRIA, make_batch
 from scipy import stats
 
 from patronage import cli
-from patronage.batch import run_batch
 from patronage.compare import (
     compare,
     holm,
@@ -25,57 +24,8 @@ from patronage.compare import (
     render_comparison,
     two_proportion_test,
 )
-from patronage.design import Design
 from patronage.errors import InputError
-from patronage.loader import load
-from patronage.results import Results, open_results
-
-SYRIA = Path(__file__).resolve().parents[1] / "scenarios" / "syria_withdrawal.yaml"
-LEVELS = [0, 1]
-REPS = 15
-STEPS = 48
-
-
-def make_batch(
-    root: Path,
-    name: str,
-    *,
-    sets: tuple[str, ...] = (),
-    sweeps: dict | None = None,
-    replicates: int = REPS,
-    seed: int = 0,
-    steps: int = STEPS,
-    every: int | None = 12,
-    scenario: Path = SYRIA,
-) -> Results:
-    """A small batch of the bundled scenario, built once per session (cached by name)."""
-    out = root / name
-    if not (out / "manifest.json").exists():
-        design = Design(sweeps=sweeps or {}, replicates=replicates, seed=seed)
-        run_batch(
-            load(scenario, list(sets)), design, out, steps=steps, series_every=every, progress=False
-        )
-    return open_results(out)
-
-
-@pytest.fixture(scope="session")
-def batch_root(tmp_path_factory) -> Path:
-    root = tmp_path_factory.getbasetemp() / "analysis-batches"
-    root.mkdir(exist_ok=True)
-    return root
-
-
-@pytest.fixture(scope="session")
-def base(batch_root) -> Results:
-    return make_batch(batch_root, "base", sweeps={"withdrawal.level": LEVELS})
-
-
-@pytest.fixture(scope="session")
-def cut(batch_root) -> Results:
-    """The same design and seed as `base` with a budget cut: pairs run by run with base."""
-    return make_batch(
-        batch_root, "cut", sets=("budget_cut.level=0.4",), sweeps={"withdrawal.level": LEVELS}
-    )
+from patronage.results import Results
 
 
 @pytest.fixture(scope="session")

@@ -7,60 +7,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from analysis_fixtures import LEVELS, REPS, make_batch
 
 from patronage import cli
-from patronage.batch import run_batch
-from patronage.design import Design
-from patronage.loader import load
 from patronage.report_html import write_report
-from patronage.results import Results, open_results
 
-SYRIA = Path(__file__).resolve().parents[1] / "scenarios" / "syria_withdrawal.yaml"
-LEVELS = [0, 1]
-REPS = 15
-STEPS = 48
 EVIL = "<script>alert('x')</script> & \"quotes\""
-
-
-def make_batch(
-    root: Path,
-    name: str,
-    *,
-    sets: tuple[str, ...] = (),
-    sweeps: dict | None = None,
-    replicates: int = REPS,
-    seed: int = 0,
-    steps: int = STEPS,
-    every: int | None = 12,
-) -> Results:
-    """A small batch of the bundled scenario, built once per session (cached by name; the
-    same names and arguments as in test_compare.py, so the batches are shared)."""
-    out = root / name
-    if not (out / "manifest.json").exists():
-        design = Design(sweeps=sweeps or {}, replicates=replicates, seed=seed)
-        run_batch(
-            load(SYRIA, list(sets)), design, out, steps=steps, series_every=every, progress=False
-        )
-    return open_results(out)
-
-
-@pytest.fixture(scope="session")
-def batch_root(tmp_path_factory) -> Path:
-    root = tmp_path_factory.getbasetemp() / "analysis-batches"
-    root.mkdir(exist_ok=True)
-    return root
-
-
-@pytest.fixture(scope="session")
-def base(batch_root) -> Results:
-    return make_batch(batch_root, "base", sweeps={"withdrawal.level": LEVELS})
-
-
-@pytest.fixture(scope="session")
-def cut(batch_root) -> Results:
-    return make_batch(
-        batch_root, "cut", sets=("budget_cut.level=0.4",), sweeps={"withdrawal.level": LEVELS}
-    )
 
 
 class Page(HTMLParser):

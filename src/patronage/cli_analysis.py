@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from . import store
+from .cli import whole_number
 from .formats import FORMATS
 from .results import open_results
 
@@ -34,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--horizon",
-        type=_non_negative_int,
+        type=whole_number(0),
         metavar="N",
         help="cut both batches to their first N steps (needed when their horizons differ)",
     )
@@ -52,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the figures")
     p.add_argument("--format", choices=("png", "svg", "pdf"), default="png")
     p.add_argument(
-        "--step", type=_non_negative_int, metavar="N", help="step of the network (default: horizon)"
+        "--step", type=whole_number(0), metavar="N", help="step of the network (default: horizon)"
     )
     p.set_defaults(handler=cmd_plot)
 
@@ -62,21 +63,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("folders", nargs="+", metavar="DIR", help="result folders")
     p.add_argument("--out", required=True, metavar="FILE", help="the HTML file to write")
     p.add_argument(
-        "--step", type=_non_negative_int, metavar="N", help="step of the network (default: horizon)"
+        "--step", type=whole_number(0), metavar="N", help="step of the network (default: horizon)"
     )
     p.add_argument("--common", action="store_true", help="as in compare")
-    p.add_argument("--horizon", type=_non_negative_int, metavar="N", help="as in compare")
+    p.add_argument("--horizon", type=whole_number(0), metavar="N", help="as in compare")
     p.set_defaults(handler=cmd_report)
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got '{text}'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
-    return value
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
