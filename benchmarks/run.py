@@ -109,8 +109,8 @@ def scaling(sizes: list[int], degree: int, steps: int) -> list[tuple[int, float]
     # scenario, and the runs table (8 columns per partner) once per batch.
     code = """
 import sys, time
-from patronage.generate import generated_scenario
-from patronage.ensemble import Static, simulate_block
+from patronage.scenario.generate import generated_scenario
+from patronage.engines.ensemble import Static, simulate_block
 n, k, steps = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 static = Static(generated_scenario(n, k, seed=1))
 simulate_block(static, 0, [0], 2, series_every=None)  # warm up

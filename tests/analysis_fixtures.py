@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from patronage.batch import run_batch
-from patronage.design import Design
-from patronage.loader import load
-from patronage.results import Results, open_results
+from patronage.experiments.batch import run_batch
+from patronage.experiments.design import Design
+from patronage.results.folder import Results, open_results
+from patronage.scenario.loader import load
 
 SYRIA = Path(__file__).resolve().parents[1] / "scenarios" / "syria_withdrawal.yaml"
 LEVELS = [0, 1]

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from patronage import cli
+from patronage.cli import main as cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SYRIA = ROOT / "scenarios" / "syria_withdrawal.yaml"

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from hypothesis import strategies as st
 
-from patronage.loader import check_references
-from patronage.model import SERIES_FIELDS, AllianceModel
-from patronage.scenario import Scenario
+from patronage.model.model import SERIES_FIELDS, AllianceModel
+from patronage.scenario.loader import check_references
+from patronage.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SYRIA = ROOT / "scenarios" / "syria_withdrawal.yaml"

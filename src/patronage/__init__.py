@@ -12,7 +12,7 @@ def __getattr__(name: str):
     # The API pulls in pandas and pyarrow; load it on first use so that `import patronage`
     # (and every worker process) stays light.
     if name in ("run_batch", "open_results", "Design", "Results"):
-        from . import api
+        from patronage import api
 
         return getattr(api, name)
     raise AttributeError(f"module 'patronage' has no attribute {name!r}")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from . import store
-from .batch import run_batch as _run_batch
-from .design import Design, merged
-from .executors import default_workers, make_executor
-from .loader import LoadedScenario, load
-from .results import Results, open_results
+from patronage.experiments.batch import run_batch as _run_batch
+from patronage.experiments.design import Design, merged
+from patronage.experiments.executors import default_workers, make_executor
+from patronage.results import store
+from patronage.results.folder import Results, open_results
+from patronage.scenario.loader import LoadedScenario, load
 
 
 def run_batch(

@@ -1,0 +1,82 @@
+"""Summaries of a batch: realignment and collapse probabilities with honest intervals."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from patronage.analysis.stats import wilson_interval
+
+if TYPE_CHECKING:
+    from patronage.results.folder import Results
+
+
+def group_finals(finals: pd.DataFrame, groups: dict[str, list[str]]) -> pd.DataFrame:
+    """One row per (run, group) that reads as a partner named `<group> (any)`: it realigns
+    (collapses) when any member does, at the first member's step, to that member's patron."""
+    rows = []
+    for group, members in groups.items():
+        part = finals[finals["partner"].isin(members)]
+        first = part.sort_values(["run_id", "realign_step", "partner"], na_position="last")
+        first = first.drop_duplicates("run_id", keep="first").set_index("run_id")
+        agg = part.groupby("run_id").agg(collapse_step=("collapse_step", "min"))
+        frame = first.drop(columns=["collapse_step"]).join(agg).reset_index()
+        frame["partner"] = f"{group} (any)"
+        rows.append(frame)
+    return pd.concat(rows, ignore_index=True) if rows else finals.iloc[0:0]
+
+
+def summarize(results: Results, by: list[str] | None = None, groups: bool = False) -> pd.DataFrame:
+    """Per partner (and per value of the `by` columns, default the swept fields).
+
+    Columns: runs, p_realign with its Wilson 95% interval, p_collapse with its interval,
+    the most frequent new patron (of first realignments), and the median step of first
+    realignment. With `groups`, also a row per group of partners (the PMF umbrella):
+    the chance that any of its members realigns (collapses).
+    """
+    by = results.sweep_columns if by is None else by
+    finals = results.finals()
+    first = results.first_events("realign").rename(columns={"to": "new_patron"})
+    finals = finals.merge(
+        first[["run_id", "partner", "new_patron"]], how="left", on=["run_id", "partner"]
+    )
+    if groups and results.groups:
+        finals = pd.concat([finals, group_finals(finals, results.groups)], ignore_index=True)
+    finals["realigned"] = finals["realign_step"].notna()
+    finals["collapsed"] = finals["collapse_step"].notna()
+    keys = [*by, "partner"]
+    grouped = finals.groupby(keys, sort=True, dropna=False)
+    out = grouped.agg(
+        runs=("run_id", "size"),
+        realigned=("realigned", "sum"),
+        collapsed=("collapsed", "sum"),
+        median_realign_step=("realign_step", "median"),
+    ).reset_index()
+    top = (
+        finals.dropna(subset=["new_patron"])
+        .groupby(keys, sort=True)["new_patron"]
+        .agg(lambda s: s.value_counts().sort_index().idxmax())
+        .rename("top_new_patron")
+    )
+    out = out.merge(top.reset_index(), how="left", on=keys)
+    out["p_realign"] = out["realigned"] / out["runs"]
+    out["p_realign_low"], out["p_realign_high"] = wilson_interval(out["realigned"], out["runs"])
+    out["p_collapse"] = out["collapsed"] / out["runs"]
+    out["p_collapse_low"], out["p_collapse_high"] = wilson_interval(out["collapsed"], out["runs"])
+    order = [
+        *by,
+        "partner",
+        "runs",
+        "p_realign",
+        "p_realign_low",
+        "p_realign_high",
+        "p_collapse",
+        "p_collapse_low",
+        "p_collapse_high",
+        "top_new_patron",
+        "median_realign_step",
+        "realigned",
+        "collapsed",
+    ]
+    return out[order]

@@ -1,0 +1,174 @@
+"""The `patronage` command: validate, run (and, in later modules, batch, compare, plot).
+
+Bad input of any kind ends in one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from patronage import __version__
+from patronage.cli.options import Parser, add_series, add_set, positive_int, seed
+from patronage.errors import EXIT_BAD_INPUT, InputError
+from patronage.results import store
+from patronage.scenario.loader import load
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+# --- validate ---------------------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    bad = 0
+    for path in args.files:
+        try:
+            loaded = load(path, args.set)
+        except InputError as exc:
+            print(exc, file=sys.stderr)
+            bad += 1
+            continue
+        s = loaded.scenario
+        try:
+            check_design(loaded)
+        except InputError as exc:
+            print(f"{path}: batch: {exc}", file=sys.stderr)
+            bad += 1
+            continue
+        print(
+            f"{path}: ok ({len(s.partners)} partners, {len(s.patrons)} patrons, "
+            f"{s.steps} steps, sha256 {loaded.sha256[:12]})"
+        )
+    return EXIT_BAD_INPUT if bad else 0
+
+
+def check_design(loaded) -> None:
+    """A scenario's own `batch:` design must also hold: its paths and values are checked."""
+    from patronage.experiments.batch import check_points
+    from patronage.experiments.design import Design, from_scenario
+
+    if loaded.scenario.batch is None:
+        return
+    design = Design(
+        **{k: v for k, v in from_scenario(loaded.scenario.batch).items() if v is not None}
+    )
+    check_points(loaded, design.points())
+
+
+# --- run --------------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from patronage.experiments.single import run_one
+    from patronage.reporting.text import run_report
+
+    loaded = load(args.scenario, args.set)
+    out = Path(args.out) if args.out else store.default_out(loaded.scenario.name)
+    result = run_one(
+        loaded,
+        seed=args.seed,
+        out=out,
+        steps=args.steps,
+        series_every=args.series,
+        replace=args.force,
+    )
+    failed = result.manifest["failed_runs"]
+    if failed:
+        print(f"the run failed: {failed['0']} (recorded in {out}/manifest.json)", file=sys.stderr)
+        return 1
+    print(run_report(result))
+    print(f"\nwrote {out}/ (manifest.json, runs.parquet, events.parquet, series.parquet)")
+    return 0
+
+
+# --- generate ---------------------------------------------------------------------------------
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from patronage.scenario.generate import write_scenario
+
+    out = Path(args.out)
+    if out.suffix not in (".json", ".yaml", ".yml"):
+        raise InputError("must end in .json (fast at any size) or .yaml", source="--out")
+    if args.degree >= args.partners:
+        raise InputError(
+            f"must be less than --partners ({args.partners}), got {args.degree}", source="--degree"
+        )
+    write_scenario(out, args.partners, args.degree, args.seed, steps=args.steps)
+    print(f"wrote {out}: {args.partners} partners watching {args.degree} peers each")
+    return 0
+
+
+# --- the parser -------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="patronage",
+        description="Scenario simulation of alliance dynamics under withdrawn patronage.",
+    )
+    parser.add_argument("--version", action="version", version=f"patronage {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check scenario files against the schema")
+    p.add_argument("files", nargs="+", help="scenario files (YAML)")
+    add_set(p)
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("run", help="run one scenario once and write a result folder")
+    p.add_argument("scenario", help="scenario file (YAML)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the run (default 0)")
+    p.add_argument("--steps", type=positive_int, help="horizon in steps (default: scenario's)")
+    p.add_argument("--out", help="result folder (default results/<scenario>-<timestamp>)")
+    p.add_argument("--force", action="store_true", help="replace an existing --out folder")
+    add_series(p)
+    add_set(p)
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("generate", help="write a random scenario of N partners (scale tests)")
+    p.add_argument("--partners", type=positive_int, required=True, help="number of partners")
+    p.add_argument("--degree", type=positive_int, default=8, help="peers each one watches")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the random scenario")
+    p.add_argument("--steps", type=positive_int, default=120, help="horizon in steps")
+    p.add_argument("--out", required=True, help="file to write (.json or .yaml)")
+    p.set_defaults(handler=cmd_generate)
+
+    from patronage.cli import batch as cli_batch
+
+    cli_batch.register(sub)
+    from patronage.cli import analysis as cli_analysis
+
+    cli_analysis.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed a one-line usage error
+        return int(exc.code or 0)
+    try:
+        return args.handler(args)
+    except InputError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("patronage: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `patronage ... | head`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except OSError as exc:  # a file or folder the system refused: one line, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"patronage: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The ensemble engine: every run of a design point stepped at once on numpy arrays.
+
+The Mesa engine (model.py, agents.py) is the reference and the one to read; this module
+steps the same model for many runs together, with one array of shape (runs, partners) per
+state variable and the functions of rules.py applied to whole arrays. It gives the same
+tables as `runner.run_group`, row for row and bit for bit: the same stream keys, the same
+counter-based draws (streams.py), and every floating-point operation in the same order.
+
+What makes it cheap is that most of the model does not depend on the run:
+
+* the incumbent's allocation and the hard times follow from the schedule alone, so they
+  are computed once per step for all runs (and kept once every ramp is complete);
+* so is what each partner sees of its peers (the network-weighted abandonment), a product
+  of the watch network (a sparse matrix) with one vector per step, except in the runs where
+  a partner has collapsed while with the incumbent (it counts as fully abandoned there),
+  which get a product of their own; it applies where a partner is with the incumbent;
+* offers, threat and pressure change by scenario events only, so the best alternative to
+  leave for (for each possible current patron), its pull and its offer, and the support
+  each patron gives, are tables of shape (alternatives, partners); a run picks its row
+  with its current patron.
+
+Only the partners' own state (loyalty, dependence, trust, expectation, strength, status,
+patron, the anchors of the current relationship, the trust left with the incumbent and the
+reference terms of the utility gap) is per run. A step costs a few dozen array operations
+on (runs, partners) plus work linear in the number of watch edges, with no loop over
+partners or runs in Python.
+
+Exactness rests on three details, each tested: the stream key is the output of the run's
+PCG64 that AllianceModel draws (KEY_POSITION), computed on arrays of runs; what a partner
+sees of its peers is summed in the order and rounding of Python's sum() (RowSums); and ties
+between alternatives go to the first in canonical order, as in Partner._best_alternative.
+
+`run_group` has the signature and the result of `runner.run_group`.
+"""
+
+from __future__ import annotations
+
+from patronage.engines.ensemble.codes import MAX_CELLS, SERIES_CELLS
+from patronage.engines.ensemble.state import ChunkResult, simulate_block
+from patronage.engines.ensemble.static import Static
+from patronage.engines.ensemble.tables import build_tables
+from patronage.results.store import GroupTables
+from patronage.scenario.schema import Scenario
+
+__all__ = ["Static", "run_group", "simulate_block"]
+
+
+# --- the entry point -------------------------------------------------------------------------
+
+
+def run_group(
+    scenario: Scenario,
+    batch_seed: int,
+    run_ids: list[int],
+    steps: int | None = None,
+    series_every: int | None = 1,
+    params: dict[str, float] | None = None,
+) -> GroupTables:
+    """Runs of one design point with the ensemble engine: the tables of runner.run_group.
+
+    Runs are stepped together in blocks of at most MAX_CELLS run-partner cells (fewer when
+    the series is kept); every draw is a pure function of the run's key, the step and the
+    partner, so how runs are cut into blocks changes nothing. A block that raises is left
+    out of the tables and its runs are reported in `failed`, as runner.run_group does.
+    """
+    params = params or {}
+    run_ids = [int(r) for r in run_ids]
+    horizon = steps if steps is not None else scenario.steps
+    chunks: list[ChunkResult] = []
+    failed: dict[int, str] = {}
+    try:
+        static = Static(scenario)
+    except Exception as exc:  # every run would raise the same
+        failed = {run_id: f"{type(exc).__name__}: {exc}" for run_id in run_ids}
+        return build_tables(scenario, batch_seed, params, chunks, failed)
+    n = static.n
+    per_block = max(1, MAX_CELLS // n)
+    if series_every:
+        records = horizon // series_every + 2
+        per_block = max(1, min(per_block, SERIES_CELLS // (n * records)))
+    for start in range(0, len(run_ids), per_block):
+        ids = run_ids[start : start + per_block]
+        try:
+            chunks.append(simulate_block(static, batch_seed, ids, horizon, series_every))
+        except Exception as exc:
+            for run_id in ids:
+                failed[run_id] = f"{type(exc).__name__}: {exc}"
+    return build_tables(scenario, batch_seed, params, chunks, failed)

@@ -1,0 +1,397 @@
+"""The state of a block of runs, stepped together on (runs, partners) arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from patronage.engines.ensemble.codes import (
+    ALIGNED,
+    BELOW_THREAT,
+    COLLAPSE,
+    COLLAPSED,
+    DRAW_CELLS,
+    HEDGE,
+    HEDGING,
+    INITIAL_STATE,
+    N_TERMS,
+    REALIGN,
+    REALIGNED,
+    UNHEDGE,
+)
+from patronage.engines.ensemble.network import py_max
+from patronage.engines.ensemble.static import Static
+from patronage.model import rules
+from patronage.model.outcomes import SERIES_FIELDS
+from patronage.rng import streams
+from patronage.rng.pcg64 import run_keys
+
+# --- one block of runs ----------------------------------------------------------------------
+
+
+@dataclass
+class ChunkResult:
+    """Arrays of a block of runs, turned into table columns by `_tables`."""
+
+    run_ids: np.ndarray
+    final: dict[str, np.ndarray]
+    events: dict[str, np.ndarray]
+    series: dict[str, np.ndarray] | None = None
+    series_steps: list[int] = field(default_factory=list)
+
+
+class Ensemble:
+    """The state of R runs of one scenario: arrays of shape (R, partners)."""
+
+    def __init__(self, static: Static, keys: np.ndarray) -> None:
+        st = self.st = static
+        n = st.n
+        self.keys = keys
+        self.R = R = len(keys)
+        shape = (R, n)
+        self.cols = np.arange(n)
+        # Shared inputs changed by scenario events (fresh copies for every block).
+        self.threat = st.threat.copy()
+        self.pressure = st.pressure.copy()
+        self.offers = st.offers.copy()
+        self.stay_support = np.zeros((st.n_patrons + 1, n))
+        self._offers_changed()
+
+        self.loyalty = np.broadcast_to(st.loyalty, shape).copy()
+        self.dependence = np.broadcast_to(st.dependence, shape).copy()
+        self.trust = np.broadcast_to(st.trust, shape).copy()
+        self.strength = np.broadcast_to(st.strength, shape).copy()
+        self.expected = np.ones(shape)
+        self.support = np.ones(shape)
+        self.shortfall = np.zeros(shape)
+        self.gap = np.zeros(shape)
+        self.status = np.full(shape, ALIGNED, dtype=np.int8)
+        self.patron = np.zeros(shape, dtype=np.intp)  # column in st.alternatives
+        self.flat = np.broadcast_to(self.cols, shape).copy()  # patron * n + partner
+        self.loyalty_anchor = self.loyalty.copy()
+        self.trust_anchor = self.trust.copy()
+        self.trust_at_exit = self.trust.copy()
+        self.reference = np.zeros((N_TERMS, *shape))
+        self.has_reference = np.zeros(shape, dtype=bool)
+        self.fallen = np.zeros(shape)  # 1 where a partner collapsed while with the incumbent
+        self.any_fallen = np.zeros(R, dtype=bool)
+        self.first_realign = np.full(shape, -1, dtype=np.int64)
+        self.first_collapse = np.full(shape, -1, dtype=np.int64)
+        self.event_parts: list[tuple[np.ndarray, ...]] = []
+        self._no_fallen = np.zeros(n)
+        self.dead = (np.zeros(0, np.intp), np.zeros(0, np.intp))  # the collapsed cells
+        self.n_referenced = 0  # cells whose relationship has its reference terms
+
+        # Initial state: the incumbent allocates and every partner observes (time 0).
+        self.time = 0
+        self._observe(st.allocate(0))
+
+    # Tables of shape (alternatives, partners), shared by all runs ------------------------------
+
+    def _offers_changed(self) -> None:
+        """Best alternative, its pull and offer for each possible current patron (row); the
+        support each patron gives (row) to each partner."""
+        st, c = self.st, self.st.c
+        n, none = st.n, st.none
+        offer = np.zeros((n, none + 1))
+        offer[:, :none] = self.offers
+        affinity = np.empty((n, none + 1))
+        affinity[:, :none] = st.affinity
+        affinity[:, none] = st.autonomy
+        pull = rules.alternative_pull(affinity, offer, c.w_affinity, c.w_offer)
+        self.best = np.empty((none + 1, n), dtype=np.intp)
+        self.best_pull = np.empty((none + 1, n))
+        self.best_offer = np.empty((none + 1, n))
+        rows = np.arange(n)
+        for current in range(none + 1):
+            options = pull.copy()
+            options[:, current] = -np.inf  # the current patron is not an alternative
+            best = np.argmax(options, axis=1)  # ties: the first in canonical order
+            self.best[current] = best
+            self.best_pull[current] = options[rows, best]
+            self.best_offer[current] = offer[rows, best]
+        self.stay_support[1:none] = self.offers[:, 1:].T
+        self.stay_support[none] = 0.0
+
+    def apply_events(self, t: int) -> None:
+        offers_changed = False
+        for kind, i, j, value in self.st.events.get(t, ()):
+            if kind == "offer":
+                if j >= 0:
+                    self.offers[i, j] = value
+                    offers_changed = True
+            elif kind == "pressure":
+                self.pressure[i] = value
+            elif kind == "threat":
+                self.threat[i] = value
+        if offers_changed:
+            self._offers_changed()
+
+    # The step -------------------------------------------------------------------------------
+
+    def _observe(self, inc_support: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Support each partner receives from its current patron, and its shortfall; returns
+        the alive mask and the (run, partner) indices of the collapsed."""
+        self.stay_support[0] = py_max(inc_support, self.offers[:, 0])
+        alive = self.status != COLLAPSED
+        dead = self.dead if self.dead[0].size else None
+        self.support = support = np.take(self.stay_support, self.flat)
+        if dead is not None:
+            support[dead] = 0.0
+        self.shortfall = rules.shortfall(self.expected, support)
+        if dead is not None:
+            self.shortfall[dead] = 0.0
+        return alive, dead
+
+    def _watched(self, inc_support: np.ndarray) -> np.ndarray:
+        """Network-weighted abandonment each partner sees, (R, n) or (n,) if shared."""
+        st = self.st
+        shared = st.sums(rules.abandonment(inc_support, self._no_fallen))
+        if not self.any_fallen.any():
+            return shared
+        watched = np.broadcast_to(shared, self.fallen.shape).copy()
+        runs = np.flatnonzero(self.any_fallen)
+        watched[runs] = st.sums(rules.abandonment(inc_support, self.fallen[runs]))
+        return watched
+
+    def step(self, noise: np.ndarray, u_realign: np.ndarray, u_collapse: np.ndarray) -> None:
+        st, c = self.st, self.st.c
+        t = self.time
+        self.apply_events(t)
+        hard_times = st.hard_times(t)
+        inc_support = st.allocate(t)
+        alive, dead = self._observe(inc_support)
+        support, shortfall = self.support, self.shortfall
+
+        # decide: every partner's next state from the state of step t
+        with_incumbent = self.patron == 0
+        seen = rules.contagion(self._watched(inc_support), hard_times, c.hard_times_discount)
+        seen = np.where(with_incumbent, seen, 0.0)
+        trust_goal = rules.trust_target(
+            self.trust_anchor, shortfall, seen, c.own_shortfall_weight, c.peer_weight
+        )
+        loyalty_goal = rules.loyalty_target(
+            self.loyalty_anchor,
+            self.trust,
+            self.trust_anchor,
+            self.pressure * with_incumbent,  # pressure is against the incumbent
+            c.loyalty_trust_weight,
+            c.loyalty_pressure_weight,
+        )
+        hedging = self.status == HEDGING
+        dependence_goal = rules.means_share(st.dependence, support) * (
+            1.0 - c.hedge_diversification * hedging
+        )
+        strength_goal = rules.strength_target(st.strength, st.dependence, support)
+        nxt = {
+            "expected": rules.expectation(self.expected, support, c.expectation_rate),
+            "trust": rules.trust(self.trust, trust_goal, c.trust_fall_rate, c.trust_rise_rate),
+            "loyalty": rules.loyalty(
+                self.loyalty, loyalty_goal, c.loyalty_rate, noise, c.loyalty_noise
+            ),
+            "dependence": rules.dependence(self.dependence, dependence_goal, c.dependence_rate),
+            "strength": rules.strength(self.strength, strength_goal, c.strength_rate),
+        }
+
+        # the utility gap and its terms (Partner._choice)
+        best = np.take(self.best, self.flat)
+        terms = rules.gap_terms(
+            self.loyalty,
+            self.trust,
+            self.dependence,
+            support,
+            np.take(self.best_pull, self.flat),
+            np.take(self.best_offer, self.flat),
+            self.threat,
+            c.w_loyalty,
+            c.w_trust,
+            c.w_support,
+            c.exit_cost,
+            c.w_fear,
+        )
+        nxt["gap"] = gap = rules.gap(terms)
+        if self.n_referenced < alive.size:
+            new_reference = alive & ~self.has_reference
+            for k in range(N_TERMS):
+                np.copyto(self.reference[k], terms[k], where=new_reference)
+            self.has_reference |= new_reference
+            self.n_referenced = int(np.count_nonzero(self.has_reference))
+
+        p_collapse = rules.collapse_probability(self.strength, self.threat, c.collapse_rate)
+        collapse = u_collapse < p_collapse
+        p_realign = rules.realign_probability(
+            gap, c.hedge_band, c.switch_threshold, c.switch_steepness, c.realign_rate
+        )
+        realign = u_realign < p_realign
+        if dead is not None:
+            collapse[dead] = False
+            realign[dead] = False
+        realign &= ~collapse
+        hedge_now = rules.is_hedging(gap, c.hedge_band)
+        changed = hedge_now != hedging  # hedge or unhedge, unless it collapses or realigns
+        if dead is not None:
+            changed[dead] = False
+        changed &= ~(collapse | realign)
+        self._record_events(t + 1, collapse, realign, changed, hedge_now, best, terms)
+
+        # advance: write the next state (the collapsed keep theirs)
+        old_trust = self.trust
+        if dead is not None:
+            for name, value in nxt.items():
+                value[dead] = getattr(self, name)[dead]
+        for name, value in nxt.items():
+            setattr(self, name, value)
+        status = np.where(with_incumbent, np.int8(ALIGNED), np.int8(REALIGNED))
+        status[hedge_now] = HEDGING
+        if dead is not None:
+            status[dead] = COLLAPSED
+        if collapse.any():
+            status[collapse] = COLLAPSED
+            self.dead = np.nonzero(status == COLLAPSED)
+            fell = collapse & with_incumbent  # a lasting lesson to those who watch it
+            self.fallen[fell] = 1.0
+            self.any_fallen |= fell.any(axis=1)
+        self.status = status
+        if realign.any():
+            self._realign(np.nonzero(realign), best, with_incumbent, old_trust)
+        self.time = t + 1
+
+    def _realign(
+        self,
+        where: tuple[np.ndarray, np.ndarray],
+        best: np.ndarray,
+        leaving: np.ndarray,
+        old_trust: np.ndarray,
+    ) -> None:
+        """The state of a new relationship (Partner._realign_to) for the cells `where`."""
+        st = self.st
+        new = best[where]
+        target = new * st.n + where[1]
+        offer = np.take(self.stay_support, target)
+        attachment = np.take(st.attachment, target)
+        to_incumbent = new == 0
+        self.status[where] = np.where(to_incumbent, ALIGNED, REALIGNED)
+        # the incumbent's record is remembered; a new patron starts at the prior
+        self.trust[where] = np.where(to_incumbent, self.trust_at_exit[where], st.c.trust_prior)
+        self.trust_at_exit[where] = np.where(
+            leaving[where], old_trust[where], self.trust_at_exit[where]
+        )
+        self.patron[where] = new
+        self.flat[where] = target
+        self.loyalty[where] = attachment
+        self.loyalty_anchor[where] = attachment
+        self.trust_anchor[where] = st.c.trust_prior
+        self.expected[where] = offer
+        self.dependence[where] = rules.means_share(st.dependence[where[1]], offer)
+        self.has_reference[where] = False
+        self.n_referenced -= where[0].size
+
+    def _record_events(
+        self,
+        step: int,
+        collapse: np.ndarray,
+        realign: np.ndarray,
+        changed: np.ndarray,
+        hedge_now: np.ndarray,
+        best: np.ndarray,
+        terms: tuple[np.ndarray, ...],
+    ) -> None:
+        any_event = collapse | realign | changed
+        r, i = np.nonzero(any_event)  # by run, then partner
+        if not r.size:
+            return
+        kind = np.where(hedge_now[r, i], np.int8(HEDGE), np.int8(UNHEDGE))
+        kind[realign[r, i]] = REALIGN
+        kind[collapse[r, i]] = COLLAPSE
+        origin = self.patron[r, i]
+        no_target = self.st.none + 1  # a null in the table
+        target = np.where((kind == REALIGN) | (kind == HEDGE), best[r, i], no_target)
+        cause = np.full(r.size, BELOW_THREAT, dtype=np.int8)
+        judged = kind != COLLAPSE
+        if judged.any():
+            rj, ij = r[judged], i[judged]
+            change = np.stack([terms[k][rj, ij] - self.reference[k, rj, ij] for k in range(6)])
+            leaving = kind[judged] != UNHEDGE
+            top = np.where(leaving, np.argmax(change, axis=0), np.argmin(change, axis=0))
+            moved_by = change[top, np.arange(top.size)]
+            moved = np.where(leaving, moved_by > 1e-12, moved_by < -1e-12)
+            cause[judged] = np.where(moved, top, INITIAL_STATE)
+        steps = np.full(r.size, step, dtype=np.int64)
+        self.event_parts.append((r, steps, i, kind, origin, target, cause))
+        for first, mask in ((self.first_realign, realign), (self.first_collapse, collapse)):
+            hit = mask[r, i] & (first[r, i] < 0)
+            first[r[hit], i[hit]] = step
+
+    # Records -------------------------------------------------------------------------------
+
+    def snapshot(self) -> tuple[np.ndarray, ...]:
+        fields = tuple(getattr(self, f).copy() for f in SERIES_FIELDS)
+        return (*fields, self.status.copy(), self.patron.copy())
+
+    def events(self) -> dict[str, np.ndarray]:
+        names = ("run", "step", "partner", "kind", "from", "to", "cause")
+        if not self.event_parts:
+            return {k: np.zeros(0, dtype=np.int64) for k in names}
+        columns = [np.concatenate(col) for col in zip(*self.event_parts, strict=True)]
+        order = np.lexsort((columns[2], columns[1], columns[0]))
+        return {k: col[order] for k, col in zip(names, columns, strict=True)}
+
+
+def _draw_blocks(keys: np.ndarray, horizon: int, n: int):
+    """(noise, realign, collapse) draws of every step, each of shape (runs, partners)."""
+    per_step = max(1, len(keys) * streams.DRAWS_PER_STEP * n)
+    t = 0
+    while t < horizon:
+        n_steps = max(1, min(horizon - t, DRAW_CELLS // per_step))
+        block = streams.uniforms(keys, t, n_steps, n)
+        noise = streams.box_muller(
+            block[:, :, streams.DRAW_LOYALTY_NOISE_A], block[:, :, streams.DRAW_LOYALTY_NOISE_B]
+        )
+        for k in range(n_steps):
+            yield (
+                noise[:, k],
+                block[:, k, streams.DRAW_REALIGN],
+                block[:, k, streams.DRAW_COLLAPSE],
+            )
+        t += n_steps
+
+
+def simulate_block(
+    static: Static,
+    batch_seed: int,
+    run_ids: list[int],
+    horizon: int,
+    series_every: int | None = 1,
+) -> ChunkResult:
+    """Run `run_ids` together to the horizon; the arrays of their rows."""
+    ens = Ensemble(static, run_keys(batch_seed, run_ids))
+    snapshots, recorded = [], []
+    if series_every:
+        snapshots.append(ens.snapshot())
+        recorded.append(0)
+    draws = _draw_blocks(ens.keys, horizon, static.n)
+    for _ in range(horizon):
+        ens.step(*next(draws))
+        if series_every and (ens.time % series_every == 0 or ens.time == horizon):
+            snapshots.append(ens.snapshot())
+            recorded.append(ens.time)
+    final = {
+        "status": ens.status,
+        "patron": ens.patron,
+        "loyalty": ens.loyalty,
+        "dependence": ens.dependence,
+        "trust": ens.trust,
+        "strength": ens.strength,
+        "realign_step": ens.first_realign,
+        "collapse_step": ens.first_collapse,
+    }
+    series = None
+    if series_every:
+        names = (*SERIES_FIELDS, "status", "patron")
+        # (runs, recorded steps, partners), flattened in the order of the series table
+        series = {
+            name: np.stack([snap[k] for snap in snapshots], axis=1).ravel()
+            for k, name in enumerate(names)
+        }
+    return ChunkResult(np.asarray(run_ids, dtype=np.int64), final, ens.events(), series, recorded)

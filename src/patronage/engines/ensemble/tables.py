@@ -1,0 +1,115 @@
+"""The arrays of finished blocks of runs turned into the result tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from patronage.engines.ensemble.codes import (
+    CAUSES,
+)
+from patronage.engines.ensemble.state import ChunkResult
+from patronage.model.outcomes import EVENT_KINDS, FINAL_FIELDS, SERIES_FIELDS, STATUSES
+from patronage.results import store
+from patronage.results.store import GroupTables
+from patronage.scenario.schema import NONE_PATRON, Scenario
+
+# --- tables ---------------------------------------------------------------------------------
+
+
+def _strings(values: list[str | None], codes: np.ndarray) -> pa.Array:
+    return pa.array(values, type=pa.string()).take(pa.array(codes.astype(np.int64, copy=False)))
+
+
+def build_tables(
+    scenario: Scenario,
+    batch_seed: int,
+    params: dict[str, Any],
+    chunks: list[ChunkResult],
+    failed: dict[int, str],
+) -> GroupTables:
+    partner_ids = scenario.partner_ids()
+    alternatives = [*scenario.patron_ids(), NONE_PATRON]
+    n = len(partner_ids)
+    # runs
+    schema = store.runs_schema(params, partner_ids)
+    run_ids = np.concatenate([ch.run_ids for ch in chunks]) if chunks else np.zeros(0, np.int64)
+    n_runs = run_ids.size
+    columns: dict[str, pa.Array] = {
+        "run_id": pa.array(run_ids, type=pa.int64()),
+        "seed": pa.array(np.full(n_runs, batch_seed, dtype=np.int64), type=pa.int64()),
+    }
+    for name, value in params.items():
+        column = f"param.{name}"
+        columns[column] = pa.array([value] * n_runs, type=schema.field(column).type)
+    final = {
+        f: (np.concatenate([ch.final[f] for ch in chunks]) if chunks else np.zeros((0, n)))
+        for f in (*FINAL_FIELDS, "realign_step", "collapse_step")
+    }
+    # one long array per field, partner by partner, cut into zero-copy column slices
+    long: dict[str, pa.Array] = {}
+    for f, values in final.items():
+        flat = np.ascontiguousarray(values.T).ravel()
+        if f == "status":
+            long[f] = _strings(list(STATUSES), flat)
+        elif f == "patron":
+            long[f] = _strings(alternatives, flat)
+        elif f in ("realign_step", "collapse_step"):
+            long[f] = pa.array(flat, mask=flat < 0, type=pa.int32())
+        else:
+            long[f] = pa.array(flat, type=pa.float64())
+    for i, pid in enumerate(partner_ids):
+        for f, array in long.items():
+            columns[f"{pid}.{f}"] = array.slice(i * n_runs, n_runs)
+    runs = pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)
+
+    # events: block by block, runs in the order given
+    parts = [ch.events for ch in chunks if ch.events["run"].size]
+    cat = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else None
+    if cat is None:
+        events = store.rows_table([], store.EVENTS_SCHEMA)
+    else:
+        run_of_event = np.concatenate(
+            [ch.run_ids[ch.events["run"]] for ch in chunks if ch.events["run"].size]
+        )
+        events = pa.Table.from_arrays(
+            [
+                pa.array(run_of_event, type=pa.int64()),
+                pa.array(cat["step"], type=pa.int32()),
+                _strings(partner_ids, cat["partner"]),
+                _strings(list(EVENT_KINDS), cat["kind"]),
+                _strings(alternatives, cat["from"]),
+                _strings([*alternatives, None], cat["to"]),
+                _strings(list(CAUSES), cat["cause"]),
+            ],
+            schema=store.EVENTS_SCHEMA,
+        )
+
+    # series
+    with_series = [ch for ch in chunks if ch.series is not None]
+    if not with_series:
+        series = store.rows_table([], store.SERIES_SCHEMA)
+    else:
+        arrays = []
+        run_col, step_col = [], []
+        for ch in with_series:
+            recorded = np.asarray(ch.series_steps, dtype=np.int32)
+            shape = (ch.run_ids.size, recorded.size, n)
+            run_col.append(np.broadcast_to(ch.run_ids[:, None, None], shape).ravel())
+            step_col.append(np.broadcast_to(recorded[None, :, None], shape).ravel())
+        rows = sum(r.size for r in run_col)
+        partner_col = np.resize(np.arange(n, dtype=np.int64), rows)
+        arrays.append(pa.array(np.concatenate(run_col), type=pa.int64()))
+        arrays.append(pa.array(np.concatenate(step_col), type=pa.int32()))
+        arrays.append(_strings(partner_ids, partner_col))
+        for f in SERIES_FIELDS:
+            values = np.concatenate([ch.series[f] for ch in with_series])
+            arrays.append(pa.array(values, type=pa.float64()))
+        status = np.concatenate([ch.series["status"] for ch in with_series])
+        patron = np.concatenate([ch.series["patron"] for ch in with_series])
+        arrays.append(_strings(list(STATUSES), status))
+        arrays.append(_strings(alternatives, patron))
+        series = pa.Table.from_arrays(arrays, schema=store.SERIES_SCHEMA)
+    return GroupTables(runs=runs, events=events, series=series, failed=failed)

@@ -1,0 +1,101 @@
+"""One run of the Mesa engine, turned into the rows of the three result tables.
+
+A run is a pure function of (scenario, parameters, seed): it returns plain rows and never
+touches the disk, so the same function serves `patronage run`, local process pools and
+Dask workers alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from patronage.model.model import AllianceModel
+from patronage.model.outcomes import FINAL_FIELDS
+from patronage.results.store import GroupTables
+from patronage.scenario.schema import Scenario
+
+
+@dataclass
+class RunResult:
+    """The rows one run contributes to runs, events and series."""
+
+    run: dict[str, Any]
+    events: list[tuple] = field(default_factory=list)
+    series: list[tuple] = field(default_factory=list)
+
+
+def simulate(
+    scenario: Scenario,
+    seed: int | np.random.SeedSequence,
+    run_id: int = 0,
+    steps: int | None = None,
+    series_every: int | None = 1,
+    params: dict[str, Any] | None = None,
+) -> RunResult:
+    """Run the model once; `series_every=None` records no series."""
+    rng = np.random.default_rng(seed)
+    model = AllianceModel(scenario, rng=rng, steps=steps, series_every=series_every, collect=False)
+    model.run()
+    row: dict[str, Any] = {"run_id": run_id}
+    row.update(params or {})
+    first_step: dict[tuple[str, str], int] = {}
+    for e in model.events:
+        first_step.setdefault((e.partner, e.kind), e.step)
+    for p in model.partners:
+        for f in FINAL_FIELDS:
+            value = getattr(p, f)
+            row[f"{p.partner_id}.{f}"] = value if isinstance(value, str) else float(value)
+        row[f"{p.partner_id}.realign_step"] = first_step.get((p.partner_id, "realign"))
+        row[f"{p.partner_id}.collapse_step"] = first_step.get((p.partner_id, "collapse"))
+    events = [
+        (run_id, e.step, e.partner, e.kind, e.origin, e.target, e.cause) for e in model.events
+    ]
+    series = [(run_id, *r) for r in model.series] if series_every else []
+    return RunResult(row, events, series)
+
+
+def run_group(
+    scenario: Scenario,
+    batch_seed: int,
+    run_ids: list[int],
+    steps: int | None = None,
+    series_every: int | None = 1,
+    params: dict[str, float] | None = None,
+) -> GroupTables:
+    """Runs of one design point with the Mesa engine, as the three result tables.
+
+    Run k is seeded with child k of the batch seed (seeds.py). A run that raises is left
+    out of the tables and reported in `failed`, so a batch records it and goes on.
+    """
+    from patronage.results import store
+    from patronage.rng.seeds import run_seed_sequence
+
+    params = params or {}
+    runs, events, series, failed = [], [], [], {}
+    for run_id in run_ids:
+        try:
+            result = simulate(
+                scenario,
+                run_seed_sequence(batch_seed, run_id),
+                run_id=run_id,
+                steps=steps,
+                series_every=series_every,
+                params={f"param.{k}": v for k, v in params.items()},
+            )
+        except Exception as exc:
+            failed[run_id] = f"{type(exc).__name__}: {exc}"
+            continue
+        result.run["seed"] = batch_seed
+        runs.append(result.run)
+        events += result.events
+        series += result.series
+    partner_ids = scenario.partner_ids()
+    return GroupTables(
+        runs=store.dicts_table(runs, store.runs_schema(params, partner_ids)),
+        events=store.rows_table(events, store.EVENTS_SCHEMA),
+        series=store.rows_table(series, store.SERIES_SCHEMA),
+        failed=failed,
+    )

@@ -1,0 +1,10 @@
+"""Experiments: designs of many runs, cut into chunks, computed anywhere, stored as they finish.
+
+- `design`: sweeps, Latin hypercube samples, replicates -> design points.
+- `chunks`: the picklable job and chunk tasks, and `run_chunk` (used by `verify` too).
+- `batch`: plan, run, resume and consolidate a batch into a result folder.
+- `executors`: in-process, local process pool, Dask.
+- `progress`: the progress bar.
+- `single`: `patronage run`, a batch of one run.
+- `verify`: re-run a sample of a folder's runs and confirm identical rows.
+"""

@@ -1,0 +1,184 @@
+"""Experiment designs: full-factorial sweeps, Latin hypercube samples, replicates.
+
+A design expands into design points (one dict of path -> value each) times replicates.
+Run k belongs to point k // replicates and is replicate k % replicates; its seed is child k
+of the batch seed (seeds.py), so two batches with the same seed and design pair run by run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from patronage.errors import InputError
+from patronage.scenario.loader import parse_value
+
+
+@dataclass(frozen=True)
+class Design:
+    """What to run: sweeps x samples x replicates, from one batch seed."""
+
+    sweeps: dict[str, list[Any]] = field(default_factory=dict)
+    samples: dict[str, tuple[float, float]] = field(default_factory=dict)
+    n_samples: int = 0
+    replicates: int = 1
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.samples and self.n_samples < 1:
+            raise InputError(
+                "--sample needs --samples N (the number of points), N >= 1", source="design"
+            )
+        if self.replicates < 1:
+            raise InputError(
+                f"replicates must be at least 1, got {self.replicates}", source="design"
+            )
+        overlap = set(self.sweeps) & set(self.samples)
+        if overlap:
+            raise InputError(
+                f"{sorted(overlap)[0]} is both swept and sampled; choose one", source="design"
+            )
+
+    @property
+    def param_names(self) -> list[str]:
+        return [*self.sweeps, *self.samples]
+
+    def points(self) -> list[dict[str, Any]]:
+        """Design points: every sweep combination, crossed with every Latin hypercube point."""
+        grid = [
+            dict(zip(self.sweeps, combo, strict=True))
+            for combo in itertools.product(*self.sweeps.values())
+        ]
+        if not self.samples:
+            return grid
+        lhs = self.lhs_points()
+        return [{**g, **s} for g in grid for s in lhs]
+
+    def lhs_points(self) -> list[dict[str, float]]:
+        """Latin hypercube points scaled to the sampled ranges (one point per stratum per axis)."""
+        from scipy.stats import qmc  # scipy.stats takes ~0.5 s to import: only when sampling
+
+        names = list(self.samples)
+        sampler = qmc.LatinHypercube(d=len(names), rng=np.random.default_rng([self.seed, 0x1A75]))
+        unit = sampler.random(self.n_samples)
+        lows = np.array([self.samples[n][0] for n in names])
+        highs = np.array([self.samples[n][1] for n in names])
+        scaled = lows + unit * (highs - lows)  # qmc.scale refuses a range of width 0
+        return [{n: float(v) for n, v in zip(names, row, strict=True)} for row in scaled]
+
+    @property
+    def n_points(self) -> int:
+        grid = math.prod(len(v) for v in self.sweeps.values())
+        return grid * (self.n_samples if self.samples else 1)
+
+    @property
+    def n_runs(self) -> int:
+        return self.n_points * self.replicates
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sweeps": {k: list(v) for k, v in self.sweeps.items()},
+            "samples": {k: list(v) for k, v in self.samples.items()},
+            "n_samples": self.n_samples,
+            "replicates": self.replicates,
+            "seed": self.seed,
+            "run_layout": "run_id = point_index * replicates + replicate",
+        }
+
+
+def parse_sweep(text: str) -> tuple[str, list[Any]]:
+    """`path=v1,v2,...` or `path=start:stop:step` (stop included when it lies on the grid)."""
+    if "=" not in text:
+        raise InputError(f"expected PATH=VALUES, got '{text}'", source="--sweep")
+    path, raw = (part.strip() for part in text.split("=", 1))
+    if not path or not raw:
+        raise InputError(f"expected PATH=VALUES, got '{text}'", source="--sweep")
+    if raw.count(":") == 2 and "," not in raw:
+        start, stop, step = (_number(x, path, "--sweep") for x in raw.split(":"))
+        if step <= 0 or stop < start:
+            raise InputError(
+                f"start:stop:step needs step > 0 and stop >= start, got '{raw}'",
+                source="--sweep",
+                field=path,
+            )
+        count = math.floor((stop - start) / step + 1e-9) + 1
+        values = [round(start + i * step, 12) for i in range(count)]
+        return path, values
+    values = [_scalar(v, path) for v in raw.split(",") if v.strip() != ""]
+    if not values:
+        raise InputError(f"no values in '{raw}'", source="--sweep", field=path)
+    if len(set(map(repr, values))) != len(values):
+        raise InputError(f"values repeat in '{raw}'", source="--sweep", field=path)
+    return path, values
+
+
+def _scalar(text: str, path: str) -> Any:
+    """A sweep value: a number when it reads as one (YAML 1.1 would leave `1e-3` a string),
+    otherwise whatever YAML makes of it (a word, null, a list)."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return parse_value(text, path)
+
+
+def parse_sample(text: str) -> tuple[str, tuple[float, float]]:
+    """`path=low:high` for a Latin hypercube range."""
+    if "=" not in text or text.count(":") != 1:
+        raise InputError(f"expected PATH=LOW:HIGH, got '{text}'", source="--sample")
+    path, raw = (part.strip() for part in text.split("=", 1))
+    low, high = (_number(x, path, "--sample") for x in raw.split(":"))
+    if high < low:
+        raise InputError(f"LOW must not exceed HIGH, got '{raw}'", source="--sample", field=path)
+    return path, (low, high)
+
+
+def _number(text: str, path: str, source: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(f"must be a number, got '{text}'", source=source, field=path) from None
+
+
+DEFAULT_REPLICATES = 100
+
+
+def merged(
+    batch: Any,
+    *,
+    sweeps: dict[str, list[Any]] | None = None,
+    samples: dict[str, tuple[float, float]] | None = None,
+    n_samples: int | None = None,
+    replicates: int | None = None,
+    seed: int | None = None,
+) -> Design:
+    """The design of a scenario's `batch:` section with what was given on top of it (the
+    command line, or keyword arguments): each given part replaces the section's."""
+    base = from_scenario(batch)
+    samples = samples if samples else base.get("samples", {})
+    n = n_samples if n_samples is not None else base.get("n_samples", 0)
+    return Design(
+        sweeps=sweeps if sweeps else base.get("sweeps", {}),
+        samples=samples,
+        n_samples=n if samples else 0,
+        replicates=replicates or base.get("replicates") or DEFAULT_REPLICATES,
+        seed=seed if seed is not None else base.get("seed", 0),
+    )
+
+
+def from_scenario(batch: Any) -> dict[str, Any]:
+    """The design carried by a scenario's `batch:` section, as keyword arguments."""
+    if batch is None:
+        return {}
+    return {
+        "sweeps": {s.path: list(s.values) for s in batch.sweeps},
+        "samples": {s.path: (s.low, s.high) for s in batch.samples},
+        "n_samples": batch.n_samples,
+        "replicates": batch.replicates,
+        "seed": batch.seed,
+    }

@@ -1,0 +1,78 @@
+"""Re-run a sample of a folder's runs and confirm they give identical rows.
+
+A reader who receives a result folder can check it without trusting its author: the
+manifest holds the scenario text, the design and the seed, and a run depends on nothing
+else (given the same package version and engine).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from patronage.experiments.chunks import ChunkTask, Job, run_chunk
+from patronage.results.folder import Results
+from patronage.results.params import numeric_fields, param_value
+from patronage.results.store import GroupTables
+
+
+@dataclass
+class Verification:
+    checked: list[int]
+    mismatched: dict[int, str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatched
+
+
+def verify(results: Results, sample: int, seed: int = 0) -> Verification:
+    """Re-run `sample` runs drawn at random (seeded) and compare all three tables' rows."""
+    m = results.manifest
+    job = Job(
+        m["scenario"]["text"],
+        m["scenario"]["source"],
+        tuple(m["scenario"]["overrides"]),
+        m["seed"],
+        m["steps"],
+        m["series_every"],
+        m["engine"],
+    )
+    run_ids = results.runs["run_id"].to_numpy()
+    rng = np.random.default_rng(seed)
+    chosen = sorted(rng.choice(run_ids, size=min(sample, len(run_ids)), replace=False).tolist())
+    replicates = m["design"]["replicates"]
+    points = m.get("points") or [{}]
+    by_point: dict[int, list[int]] = {}
+    for run_id in chosen:
+        by_point.setdefault(run_id // replicates, []).append(run_id)
+    mismatched: dict[int, str] = {}
+    numeric = numeric_fields(points)
+    for p, ids in by_point.items():
+        assignments = points[p]
+        params = {k: param_value(v, numeric[k]) for k, v in assignments.items()}
+        tables = run_chunk(job, ChunkTask(0, p, tuple(ids), assignments, params))
+        for run_id, problem in _compare(results, tables, ids).items():
+            mismatched[run_id] = problem
+    return Verification(chosen, mismatched)
+
+
+def _compare(results: Results, fresh: GroupTables, ids: list[int]) -> dict[int, str]:
+    problems: dict[int, str] = {}
+    for name in ("runs", "events", "series"):
+        stored = getattr(results, name)
+        stored = stored[stored["run_id"].isin(ids)].reset_index(drop=True)
+        new = getattr(fresh, name).to_pandas()
+        if name == "series" and results.manifest["series_every"] is None:
+            continue
+        for run_id in ids:
+            a = stored[stored["run_id"] == run_id].reset_index(drop=True)
+            b = new[new["run_id"] == run_id].reset_index(drop=True)
+            try:
+                pd.testing.assert_frame_equal(a, b, check_exact=True, check_dtype=False)
+            except AssertionError as exc:
+                first = str(exc).strip().splitlines()[0]
+                problems.setdefault(int(run_id), f"{name}: {first}")
+    return problems

@@ -1,0 +1,150 @@
+"""Figures of batch results, for print and for notebooks.
+
+Every function takes Results objects (see results.py) and returns a matplotlib Figure built
+with the Agg canvas, without pyplot: nothing is shown, no global figure state is touched,
+and a figure is garbage once dropped. `save_standard_set` writes the standard set.
+
+Colours are colour-blind safe: partners take the Okabe-Ito palette (then Paul Tol's
+"muted" one beyond eight partners) by their sorted position in the union of the partners
+of the batches drawn, so a partner has the same colour in every figure of a set; patrons
+(in the network) take Paul Tol's "muted" palette by their position in the scenario (the
+incumbent first); heat maps use the "cividis" colour map.
+
+Batches with a sweep: trajectories, cumulative curves, the side-by-side comparison and the
+network show one design point, by default the last value of each swept field (e.g. the
+strongest withdrawal of `--sweep withdrawal.level=0,0.5,1`), and their titles say which;
+`where={"withdrawal.level": 0.5}` picks another, `where={}` pools every run. Latin
+hypercube samples are pooled (and tipping curves bin them).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from patronage.atomic import write_atomic
+from patronage.errors import InputError
+from patronage.reporting.plots.network import network, patron_states
+from patronage.reporting.plots.side_by_side import side_by_side
+from patronage.reporting.plots.style import (
+    batch_label,
+    partner_colors,
+    patron_colors,
+    select_runs,
+    union_partners,
+)
+from patronage.reporting.plots.tipping import tipping_curve
+from patronage.reporting.plots.trajectories import cumulative, trajectories
+from patronage.results.folder import Results
+
+__all__ = [
+    "FORMATS",
+    "batch_label",
+    "cumulative",
+    "network",
+    "partner_colors",
+    "patron_colors",
+    "patron_states",
+    "save_figure",
+    "save_standard_set",
+    "select_runs",
+    "side_by_side",
+    "standard_figures",
+    "tipping_curve",
+    "trajectories",
+]
+
+# --- the standard set -------------------------------------------------------------------------
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "batch"
+
+
+def save_figure(fig: Figure, path: Path, fmt: str) -> Path:
+    """Write a figure atomically (temporary name, then rename)."""
+    return write_atomic(
+        path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=150, metadata=metadata(fmt))
+    )
+
+
+def metadata(fmt: str) -> dict[str, Any] | None:
+    if fmt == "png":
+        return {"Software": "patronage"}
+    if fmt in ("svg", "pdf"):
+        return {"Date": None} if fmt == "svg" else {"CreationDate": None}
+    return None
+
+
+FORMATS = ("png", "svg", "pdf")
+
+
+def standard_figures(
+    results_list: Sequence[Results], step: int | None = None
+) -> list[tuple[str, Figure]]:
+    """The standard set as (file stem, Figure) pairs: per batch its trajectories (when it
+    recorded a series), cumulative curves, tipping curve (when it sweeps or samples) and
+    network; with two or more batches also the side-by-side comparison."""
+    results_list = list(results_list)
+    colors = partner_colors(union_partners(results_list))
+    out: list[tuple[str, Figure]] = []
+    prefixes: list[str] = []
+    for res in results_list:
+        prefix = slug(res.path.name) if len(results_list) > 1 else ""
+        while prefix in prefixes and prefix:
+            prefix += "_"
+        prefixes.append(prefix)
+        stem = f"{prefix}-" if prefix else ""
+        if not res.series.empty:
+            out.append((f"{stem}trajectories", trajectories(res, colors=colors)))
+        out.append((f"{stem}cumulative", cumulative(res, colors=colors)))
+        design = res.design
+        if (design.get("sweeps") and len(design["sweeps"]) <= 2) or (
+            not design.get("sweeps") and len(design.get("samples") or {}) == 1
+        ):
+            out.append((f"{stem}tipping", tipping_curve(res, colors=colors)))
+        out.append((f"{stem}network", network(res, step=step, colors=colors)))
+    if len(results_list) > 1:
+        out.append(("side_by_side", side_by_side(results_list, colors=colors)))
+    return out
+
+
+def save_standard_set(
+    results_list: Sequence[Results] | Results,
+    out_dir: str | Path,
+    fmt: str = "png",
+    step: int | None = None,
+) -> list[Path]:
+    """Write the standard set of figures into `out_dir` (created if needed); return the paths.
+
+    One batch: trajectories, cumulative, tipping (with a sweep), network, each `<name>.<fmt>`.
+    Several: the same per batch prefixed by its folder name, and side_by_side.<fmt>.
+    """
+    if fmt not in FORMATS:
+        raise InputError(f"must be one of {', '.join(FORMATS)}, got '{fmt}'", source="--format")
+    if isinstance(results_list, Results):
+        results_list = [results_list]
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a folder", source=str(out))
+    figures = standard_figures(results_list, step=step)
+    out.mkdir(parents=True, exist_ok=True)
+    return [save_figure(fig, out / f"{stem}.{fmt}", fmt) for stem, fig in figures]
+
+
+__all__ = [
+    "cumulative",
+    "network",
+    "partner_colors",
+    "patron_colors",
+    "patron_states",
+    "save_standard_set",
+    "side_by_side",
+    "standard_figures",
+    "tipping_curve",
+    "trajectories",
+]

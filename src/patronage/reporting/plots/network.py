@@ -1,0 +1,156 @@
+"""The alignment network at a step: who watches whom, and who is with which patron."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch, Patch
+
+from patronage.errors import InputError
+from patronage.reporting.plots.style import (
+    TICK_SIZE,
+    TITLE_SIZE,
+    context,
+    new_figure,
+    partner_colors,
+    patron_colors,
+    select_runs,
+)
+from patronage.results.folder import Results
+
+# --- 5. network -------------------------------------------------------------------------------
+
+
+def patron_states(
+    results: Results, step: int, run_ids: Sequence[int] | None = None
+) -> pd.DataFrame:
+    """Each (run, partner)'s state at the end of `step`: its patron, or "collapsed".
+
+    Rebuilt from the events (every partner starts with the incumbent; a realignment changes
+    the patron; a collapse is final), so it holds at any step, recorded in the series or not.
+    """
+    incumbent = results.manifest["scenario"]["resolved"]["incumbent"]
+    ids = results.runs["run_id"].to_numpy() if run_ids is None else np.asarray(run_ids)
+    base = pd.MultiIndex.from_product([ids, results.partners], names=["run_id", "partner"])
+    state = pd.Series(incumbent, index=base, name="state", dtype=object)
+    ev = results.events
+    ev = ev[ev["run_id"].isin(ids) & (ev["step"] <= step)]
+    realigned = ev[ev["kind"] == "realign"].drop_duplicates(["run_id", "partner"], keep="last")
+    state.loc[list(zip(realigned["run_id"], realigned["partner"], strict=True))] = (
+        realigned["to"].fillna("none").to_numpy()
+    )
+    collapsed = ev[ev["kind"] == "collapse"].drop_duplicates(["run_id", "partner"])
+    if len(collapsed):
+        state.loc[list(zip(collapsed["run_id"], collapsed["partner"], strict=True))] = "collapsed"
+    return state.reset_index()
+
+
+def network(
+    results: Results,
+    step: int | None = None,
+    where: dict[str, Any] | None = None,
+    colors: dict[str, str] | None = None,
+    seed: int = 7,
+) -> Figure:
+    """The alignment network at a step (default: the horizon): partners as nodes coloured by
+    their patron at that step (the majority over the runs shown, its share in the label),
+    arrows from each partner to those it watches, width by weight. networkx spring layout
+    with a fixed seed, so the same batch gives the same picture."""
+    import networkx as nx
+
+    step = results.steps if step is None else int(step)
+    if not 0 <= step <= results.steps:
+        raise InputError(
+            f"must be between 0 and the horizon {results.steps}, got {step}", source="--step"
+        )
+    partner_colours = colors or partner_colors(results.partners)
+    runs, where_label = select_runs(results, where)
+    states = patron_states(results, step, runs["run_id"].to_numpy())
+    majority = {}
+    for pid, g in states.groupby("partner", sort=False):
+        counts = g["state"].value_counts()
+        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        majority[pid] = (top[0], top[1] / len(g))
+    resolved = {p["id"]: p for p in results.manifest["scenario"]["resolved"]["partners"]}
+    graph = nx.DiGraph()
+    graph.add_nodes_from(results.partners)
+    for pid in results.partners:
+        for other, weight in (resolved.get(pid, {}).get("watches") or {}).items():
+            if other in graph:
+                graph.add_edge(pid, other, weight=float(weight))
+    pos = nx.spring_layout(graph.to_undirected(), seed=seed, weight="weight")
+
+    fig = new_figure(8.5, 7.5)
+    ax = fig.subplots()
+    for u, v, data in graph.edges(data=True):
+        ax.add_patch(
+            FancyArrowPatch(
+                pos[u],
+                pos[v],
+                arrowstyle="-|>",
+                mutation_scale=14,
+                linewidth=0.6 + 4.0 * data["weight"],
+                color="0.55",
+                connectionstyle="arc3,rad=0.12",
+                shrinkA=17,
+                shrinkB=17,
+                zorder=1,
+            )
+        )
+    pcolours = patron_colors(results)
+    nodes = results.partners
+    xy = np.array([pos[p] for p in nodes])
+    ax.scatter(
+        xy[:, 0],
+        xy[:, 1],
+        s=900,
+        c=[pcolours.get(majority[p][0], "#999999") for p in nodes],
+        edgecolors=[partner_colours[p] for p in nodes],
+        linewidths=3,
+        zorder=2,
+    )
+    for p, (x, y) in zip(nodes, xy, strict=True):
+        state, share = majority[p]
+        ax.text(
+            x,
+            y - 0.13,
+            f"{p}\n{state} {share:.0%}",
+            ha="center",
+            va="top",
+            fontsize=TICK_SIZE,
+            zorder=3,
+            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.0},
+        )
+    shown = sorted(
+        {majority[p][0] for p in nodes},
+        key=lambda s: list(pcolours).index(s) if s in pcolours else 99,
+    )
+    handles = [Patch(facecolor=pcolours.get(s, "#999999"), edgecolor="0.3", label=s) for s in shown]
+    handles.append(Line2D([], [], color="0.55", linewidth=2.0, label="watches (width = weight)"))
+    ax.legend(
+        handles=handles,
+        fontsize=TICK_SIZE,
+        title="patron (fill)",
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+    )
+    ax.set_xlim(xy[:, 0].min() - 0.35, xy[:, 0].max() + 0.35)
+    ax.set_ylim(xy[:, 1].min() - 0.4, xy[:, 1].max() + 0.3)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("layout: networkx spring layout (no units)", fontsize=TICK_SIZE)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    fig.suptitle(
+        f"Alignment network at step {step} (month {step}): partners filled with their patron\n"
+        "(the majority over runs, share in the label), ringed in the partner's colour;\n"
+        "arrows from watcher to watched, width = weight\n"
+        + context(results, len(runs), where_label),
+        fontsize=TITLE_SIZE - 1,
+    )
+    return fig

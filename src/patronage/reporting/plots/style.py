@@ -1,0 +1,144 @@
+"""Colours, sizes and selections shared by every figure: one colour per partner everywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from patronage.errors import InputError
+from patronage.results.folder import Results
+from patronage.results.params import matching_column, matching_value, show_value
+
+# Okabe & Ito (2008), black moved late and yellow last (weak on white paper).
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+# Paul Tol's "muted" qualitative scheme (https://personal.sron.nl/~pault/).
+TOL_MUTED = (
+    "#332288",
+    "#88CCEE",
+    "#44AA99",
+    "#117733",
+    "#999933",
+    "#DDCC77",
+    "#CC6677",
+    "#882255",
+    "#AA4499",
+)
+# Paul Tol's "high-contrast" scheme plus black: batches in side-by-side figures.
+BATCH_COLOURS = ("#004488", "#BB5566", "#DDAA33", "#000000")
+BATCH_MARKERS = ("o", "s", "^", "D", "v", "P")
+COLLAPSED_COLOUR = "#DDDDDD"
+ALONE_COLOUR = "#FFFFFF"
+HEATMAP = "cividis"
+VARIABLES = ("loyalty", "trust", "dependence")
+STEP_LABEL = "step (months)"
+TITLE_SIZE = 12
+LABEL_SIZE = 10
+TICK_SIZE = 9
+
+
+# --- colours and selections -------------------------------------------------------------------
+
+
+def partner_colors(partners: Sequence[str]) -> dict[str, str]:
+    """A colour per partner by its sorted position: the same partners give the same colours."""
+    palette = OKABE_ITO + TOL_MUTED
+    return {p: palette[i % len(palette)] for i, p in enumerate(sorted(set(partners)))}
+
+
+def patron_colors(results: Results) -> dict[str, str]:
+    """A colour per patron by its position in the scenario (incumbent first)."""
+    patrons = list(results.manifest.get("patrons") or [])
+    colours = {p: TOL_MUTED[i % len(TOL_MUTED)] for i, p in enumerate(patrons)}
+    colours.setdefault("none", ALONE_COLOUR)
+    colours["collapsed"] = COLLAPSED_COLOUR
+    return colours
+
+
+def union_partners(results_list: Sequence[Results]) -> list[str]:
+    return sorted({p for r in results_list for p in r.partners})
+
+
+def new_figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def default_where(results: Results) -> dict[str, Any]:
+    """The design point shown by default: the last value of each swept field."""
+    return {name: values[-1] for name, values in (results.design.get("sweeps") or {}).items()}
+
+
+def select_runs(results: Results, where: dict[str, Any] | None = None) -> tuple[pd.DataFrame, str]:
+    """The runs at a design point (`where`: field -> value; None: the default point) and a
+    label for titles, e.g. "withdrawal.level = 1"."""
+    where = default_where(results) if where is None else where
+    runs = results.runs
+    mask = np.ones(len(runs), dtype=bool)
+    for name, value in where.items():
+        col = name if name.startswith("param.") else f"param.{name}"
+        if col not in runs.columns:
+            raise InputError(
+                f"not a field of this batch's design: {name}", source=str(results.path)
+            )
+        hit = (matching_column(runs[col]) == matching_value(value)).to_numpy()
+        if not hit.any():
+            values = ", ".join(show_value(v) for v in sorted(runs[col].unique()))
+            raise InputError(
+                f"{name} = {show_value(value)} is not in this batch (its values: {values})",
+                source=str(results.path),
+            )
+        mask &= hit
+    parts = [f"{k.removeprefix('param.')} = {show_value(v)}" for k, v in where.items()]
+    samples = results.design.get("samples") or {}
+    if samples:
+        parts.append(f"pooled over sampled {', '.join(samples)}")
+    if not where and results.design.get("sweeps"):
+        parts.append("pooled over all swept values")
+    return runs[mask], "; ".join(parts)
+
+
+def batch_label(results: Results) -> str:
+    """The scenario's name and its --set overrides: "syria_withdrawal (budget_cut.level=0.4)"."""
+    overrides = results.manifest["scenario"].get("overrides") or []
+    return f"{results.name} ({', '.join(overrides)})" if overrides else results.name
+
+
+def batch_labels(results_list: Sequence[Results]) -> list[str]:
+    labels = [batch_label(r) for r in results_list]
+    if len(set(labels)) < len(labels):
+        labels = [f"{lab} [{r.path.name}]" for lab, r in zip(labels, results_list, strict=True)]
+    return labels
+
+
+def context(results: Results, n_runs: int, where_label: str) -> str:
+    extra = f", {where_label}" if where_label else ""
+    return f"{batch_label(results)}: {n_runs} runs{extra}"
+
+
+def partner_legend(ax) -> None:
+    ax.legend(fontsize=TICK_SIZE, title="partner", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+
+
+def style(ax, xlabel: str | None, ylabel: str | None, title: str | None = None) -> None:
+    if xlabel:
+        ax.set_xlabel(xlabel, fontsize=LABEL_SIZE)
+    if ylabel:
+        ax.set_ylabel(ylabel, fontsize=LABEL_SIZE)
+    if title:
+        ax.set_title(title, fontsize=LABEL_SIZE + 1)
+    ax.tick_params(labelsize=TICK_SIZE)
+    ax.grid(True, color="0.88", linewidth=0.6)
+    ax.set_axisbelow(True)
+
+
+def final_states(results: Results) -> pd.DataFrame:
+    """One row per (run, partner) with whether it ever realigned."""
+    finals = results.finals()
+    finals["realigned"] = finals["realign_step"].notna()
+    return finals

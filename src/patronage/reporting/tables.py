@@ -1,0 +1,76 @@
+"""Rendering tables for people (terminal, Markdown) and for programs (CSV, JSON)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+
+FORMATS = ("table", "csv", "markdown", "json")
+
+
+def render(frame: pd.DataFrame, fmt: str, display: pd.DataFrame | None = None) -> str:
+    """`frame` holds the raw numbers (csv, json); `display` a readable version (table, md)."""
+    if fmt == "csv":
+        return frame.to_csv(index=False, lineterminator="\n").rstrip("\n")
+    if fmt == "json":
+        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+        return json.dumps(records, indent=2, default=_json_default)
+    shown = frame if display is None else display
+    cells = [[cell_text(v) for v in row] for row in shown.itertuples(index=False)]
+    headers = [str(c) for c in shown.columns]
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+        lines += ["| " + " | ".join(row) + " |" for row in cells]
+        return "\n".join(lines)
+    widths = [
+        max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)
+    ]
+    numeric = [pd.api.types.is_numeric_dtype(shown[c]) for c in shown.columns]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ).rstrip()
+
+    out = [line(headers), line(["-" * w for w in widths])]
+    out += [line(row) for row in cells]
+    return "\n".join(out)
+
+
+def cell_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:.0f}"
+    return str(value)
+
+
+def _json_default(value: object) -> object:
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def interval(p: float, low: float, high: float) -> str:
+    return f"{p:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def summary_display(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary with each probability and its interval in one readable column."""
+    keep = [c for c in summary.columns if c.startswith("param.")] + ["partner", "runs"]
+    shown = summary[keep].copy()
+    shown.columns = [c.removeprefix("param.") for c in keep]
+    shown["P(realign) [95% CI]"] = [
+        interval(p, lo, hi)
+        for p, lo, hi in summary[["p_realign", "p_realign_low", "p_realign_high"]].to_numpy()
+    ]
+    shown["P(collapse) [95% CI]"] = [
+        interval(p, lo, hi)
+        for p, lo, hi in summary[["p_collapse", "p_collapse_low", "p_collapse_high"]].to_numpy()
+    ]
+    shown["top new patron"] = summary["top_new_patron"].fillna("-").to_numpy()
+    shown["median step"] = summary["median_realign_step"].to_numpy()
+    return shown

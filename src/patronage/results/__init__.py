@@ -1,0 +1,6 @@
+"""Result folders: the format every engine writes and every analysis reads.
+
+- `store`: table schemas, atomic writes, folder creation and replacement.
+- `provenance`: versions, commit and times recorded in the manifest.
+- `folder`: `Results`, a result folder opened for analysis.
+"""

@@ -1,0 +1,256 @@
+"""Result folders: manifest.json and three parquet tables, written atomically.
+
+Layout of a folder (the same for one run and for a batch of millions):
+
+    manifest.json     what was run, how, by which versions, and which runs are done
+    runs.parquet      one row per run: run_id, seed, param.<path> columns, <partner>.<field>
+    events.parquet    one row per event: run_id, step, partner, kind, from, to, cause
+    series.parquet    one row per (run, recorded step, partner): the state variables
+
+Every file is written to a temporary name and renamed into place, so a reader never sees a
+half-written file; a single run's folder is built under a temporary name and renamed whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from patronage.atomic import write_atomic
+from patronage.errors import InputError
+from patronage.model.outcomes import FINAL_FIELDS, SERIES_FIELDS
+
+MANIFEST = "manifest.json"
+TABLES = ("runs", "events", "series")
+FORMAT_VERSION = 1
+
+EVENTS_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.int64()),
+        ("step", pa.int32()),
+        ("partner", pa.string()),
+        ("kind", pa.string()),
+        ("from", pa.string()),
+        ("to", pa.string()),
+        ("cause", pa.string()),
+    ]
+)
+SERIES_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.int64()),
+        ("step", pa.int32()),
+        ("partner", pa.string()),
+        *((f, pa.float64()) for f in SERIES_FIELDS),
+        ("status", pa.string()),
+        ("patron", pa.string()),
+    ]
+)
+
+
+def runs_schema(params: dict[str, float | str], partner_ids: list[str]) -> pa.Schema:
+    """Schema of the runs table: fixed so that empty and partial tables agree on types.
+
+    `params` maps each design field to a value recorded for it: floats for numbers, strings
+    (JSON) for anything else (batch.param_value decides).
+    """
+    fields = [("run_id", pa.int64()), ("seed", pa.int64())]
+    fields += [
+        (f"param.{name}", pa.string() if isinstance(value, str) else pa.float64())
+        for name, value in params.items()
+    ]
+    for pid in partner_ids:
+        for f in FINAL_FIELDS:
+            kind = pa.string() if f in ("status", "patron") else pa.float64()
+            fields.append((f"{pid}.{f}", kind))
+        fields += [(f"{pid}.realign_step", pa.int32()), (f"{pid}.collapse_step", pa.int32())]
+    return pa.schema(fields)
+
+
+def rows_table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
+    return pa.Table.from_arrays(
+        [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)],
+        schema=schema,
+    )
+
+
+def dicts_table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    return pa.Table.from_arrays(
+        [pa.array([r.get(f.name) for r in rows], type=f.type) for f in schema], schema=schema
+    )
+
+
+def write_table(table: pa.Table, path: Path) -> None:
+    """Write a parquet file under a temporary name, then rename it into place."""
+    write_atomic(
+        path, lambda tmp: pq.write_table(table, tmp, compression="zstd", write_statistics=True)
+    )
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a text file under a temporary name, then rename it into place."""
+    if path.is_dir():
+        raise InputError("is a folder; give a file name", source=str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_json(obj: Any, path: Path) -> None:
+    write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def default_out(scenario_name: str) -> Path:
+    """results/<scenario>-<UTC timestamp>: a fresh folder name for each run or batch."""
+    from datetime import UTC, datetime
+
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    out = Path("results") / f"{scenario_name}-{stamp}"
+    n = 2
+    while out.exists():  # two runs in the same second (a loop over seeds)
+        out = Path("results") / f"{scenario_name}-{stamp}-{n}"
+        n += 1
+    return out
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / MANIFEST
+    if not folder.is_dir():
+        raise InputError("no such result folder", source=str(folder))
+    if not path.exists():
+        raise InputError("not a result folder (no manifest.json)", source=str(folder))
+    try:
+        manifest = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"manifest.json is not valid JSON ({exc})", source=str(folder)) from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
+        raise InputError(
+            f"manifest.json is not a patronage result manifest (format {FORMAT_VERSION})",
+            source=str(folder),
+        )
+    return manifest
+
+
+@dataclass
+class GroupTables:
+    """What a group of runs contributes to a result folder, from either engine: pyarrow
+    tables with the schemas above, and the runs that raised (run id -> error)."""
+
+    runs: pa.Table
+    events: pa.Table
+    series: pa.Table
+    failed: dict[int, str] = field(default_factory=dict)
+
+
+def check_replaceable(path: Path) -> None:
+    """--force replaces result folders only: never a file, a symlink or someone's project."""
+    if path.is_symlink() or not path.is_dir():
+        raise InputError("is not a folder; --force only replaces result folders", source=str(path))
+    if any(path.iterdir()) and not (path / MANIFEST).is_file() and not path.name.startswith("."):
+        raise InputError(
+            "is not a patronage result folder (no manifest.json); --force only replaces those",
+            source=str(path),
+        )
+
+
+class StagedFolder:
+    """A folder built under a temporary name beside its destination and renamed whole."""
+
+    def __init__(self, destination: Path, replace: bool = False) -> None:
+        self.destination = destination
+        if destination.exists() or destination.is_symlink():
+            if not replace:
+                raise InputError(
+                    "already exists; choose another --out, or add --force to replace it",
+                    source=str(destination),
+                )
+            check_replaceable(destination)
+        try:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(
+                f"cannot create the folder: {exc.strerror}", source=str(destination.parent)
+            ) from None
+        self.path = Path(
+            tempfile.mkdtemp(prefix=f".{destination.name}.tmp-", dir=destination.parent)
+        )
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.path, 0o777 & ~umask)  # mkdtemp makes it private; a result is not
+        self.replace = replace
+
+    def __enter__(self) -> Path:
+        return self.path
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return
+        if self.replace and self.destination.exists():
+            old = self.destination.with_name(f".{self.destination.name}.old-{os.getpid()}")
+            os.replace(self.destination, old)
+            os.replace(self.path, self.destination)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(self.path, self.destination)
+
+
+def new_manifest(
+    loaded: Any,
+    *,
+    kind: str,
+    seed: int,
+    steps: int,
+    series_every: int | None,
+    design: dict[str, Any],
+    n_runs: int,
+    started: str,
+    engine: str = "mesa",
+) -> dict[str, Any]:
+    """The manifest of a result folder before any run is done."""
+    from patronage.results import provenance
+    from patronage.rng.seeds import DERIVATION
+
+    s = loaded.scenario
+    return {
+        "format": FORMAT_VERSION,
+        "kind": kind,
+        "status": "running",
+        "scenario": {
+            "name": s.name,
+            "source": loaded.source,
+            "sha256": loaded.sha256,
+            "overrides": list(loaded.overrides),
+            "text": loaded.text,
+            "resolved": s.model_dump(mode="json"),
+        },
+        "partners": s.partner_ids(),
+        "patrons": s.patron_ids(),
+        "steps": steps,
+        "series_every": series_every,
+        "design": design,
+        "seed": seed,
+        "seed_derivation": DERIVATION,
+        "engine": engine,
+        "versions": provenance.versions(),
+        "git_commit": provenance.git_commit(),
+        "started": started,
+        "finished": None,
+        "runs": {"total": n_runs, "done": 0, "failed": 0},
+    }

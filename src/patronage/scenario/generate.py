@@ -1,0 +1,197 @@
+"""Generated scenarios of any size, for benchmarks and scale tests of the ensemble engine.
+
+`generate_scenario(n_partners, degree, seed)` returns a valid scenario mapping: the
+incumbent (Iran) and a few rivals, N partners with random scores in plausible ranges, each
+watching `degree` random others with random weights, patronage withdrawn from about 5% of
+them (part of it redirected to a few others), and a handful of timeline events. The numbers
+are random draws, not estimates of anything.
+
+`generated_scenario` validates one in memory (a `Scenario`) for benchmarks;
+`write_scenario` writes a file (`patronage generate`): JSON reads fast at any size (100,000
+partners in seconds), YAML is for small ones.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from patronage.atomic import write_atomic
+from patronage.scenario.schema import Scenario
+
+INCUMBENT = "iran"
+RIVALS = ("gulf", "iraqi_state", "russia", "turkey")
+
+
+def _neighbours(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
+    """k distinct random peers for each of n partners, never itself; shape (n, k)."""
+    k = min(k, n - 1)
+    if k <= 0:
+        return np.zeros((n, 0), dtype=np.int64)
+    if 2 * k >= n:  # dense: a permutation of the others for each row
+        others = np.array([rng.permutation(np.delete(np.arange(n), i))[:k] for i in range(n)])
+        return np.sort(others, axis=1)
+    peers = np.zeros((n, k), dtype=np.int64)
+    todo = np.arange(n)
+    while todo.size:
+        draw = rng.integers(0, n - 1, size=(todo.size, k))
+        draw += draw >= todo[:, None]  # skip itself
+        draw.sort(axis=1)
+        ok = np.all(draw[:, 1:] != draw[:, :-1], axis=1)
+        peers[todo[ok]] = draw[ok]
+        todo = todo[~ok]
+    return peers
+
+
+def generate_scenario(
+    n_partners: int,
+    degree: int,
+    seed: int,
+    *,
+    steps: int = 120,
+    withdrawn_share: float = 0.05,
+    budget_cut: float = 0.0,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """A valid scenario mapping with `n_partners` partners watching `degree` peers each."""
+    gc_was_on = gc.isenabled()
+    gc.disable()  # millions of small dicts: the cyclic collector would dominate the time
+    try:
+        return _generate(n_partners, degree, seed, steps, withdrawn_share, budget_cut, name)
+    finally:
+        if gc_was_on:
+            gc.enable()
+
+
+def _generate(
+    n_partners: int,
+    degree: int,
+    seed: int,
+    steps: int,
+    withdrawn_share: float,
+    budget_cut: float,
+    name: str | None,
+) -> dict[str, Any]:
+    if n_partners < 1:
+        raise ValueError(f"n_partners must be at least 1, got {n_partners}")
+    if degree < 0:
+        raise ValueError(f"degree must be at least 0, got {degree}")
+    rng = np.random.default_rng(seed)
+    n = n_partners
+    width = len(str(n - 1))
+    ids = [f"p{i:0{width}d}" for i in range(n)]
+
+    def uniform(low: float, high: float, digits: int = 3) -> np.ndarray:
+        return np.round(rng.uniform(low, high, n), digits)
+
+    loyalty = uniform(0.3, 0.95)
+    dependence = uniform(0.1, 0.9)
+    trust = uniform(0.5, 0.9)
+    weights = rng.gamma(2.0, 1.0, n)
+    allocation = np.clip(np.round(weights / weights.sum(), 4), 0.001, 1.0)
+    strength = uniform(0.7, 1.5, 2)
+    threat = uniform(0.1, 0.8, 2)
+    pressure = np.where(rng.random(n) < 0.2, uniform(0.0, 0.5, 2), 0.0)
+    autonomy = uniform(0.0, 0.4, 2)
+    peers = _neighbours(rng, n, degree)
+    peer_weights = np.round(rng.uniform(0.1, 0.9, peers.shape), 2)
+    n_rivals = len(RIVALS)
+    affinity_to = rng.integers(0, n_rivals, size=(n, 2))
+    affinity = np.round(rng.uniform(-1.0, 1.0, (n, 2)), 2)
+    offer_to = rng.integers(0, n_rivals, size=(n, 2))
+    offer = np.round(rng.uniform(0.0, 1.0, (n, 2)), 2)
+
+    columns = [loyalty, dependence, trust, allocation, strength, threat, pressure, autonomy]
+    columns = [c.tolist() for c in columns]
+    peer_ids = [[ids[j] for j in row] for row in peers.tolist()]
+    peer_weights = peer_weights.tolist()
+    affinity_to, affinity = affinity_to.tolist(), affinity.tolist()
+    offer_to, offer = offer_to.tolist(), offer.tolist()
+    fields = ("loyalty", "dependence", "trust", "allocation", "strength", "threat")
+    fields += ("pressure", "autonomy")
+    partners = []
+    for i in range(n):
+        partner: dict[str, Any] = {"id": ids[i]}
+        partner.update(zip(fields, (c[i] for c in columns), strict=True))
+        # a repeated rival keeps the last value, as a mapping would
+        partner["affinity"] = {
+            RIVALS[r]: v for r, v in zip(affinity_to[i], affinity[i], strict=True)
+        }
+        partner["offers"] = {RIVALS[r]: v for r, v in zip(offer_to[i], offer[i], strict=True)}
+        partner["watches"] = dict(zip(peer_ids[i], peer_weights[i], strict=True))
+        partners.append(partner)
+
+    n_targets = max(1, round(withdrawn_share * n))
+    chosen = rng.permutation(n)
+    targets = np.sort(chosen[:n_targets])
+    recipients = np.sort(chosen[n_targets : n_targets + min(5, n - n_targets)])
+    allocation = np.asarray(columns[3])
+    freed = float(allocation[targets].sum())
+    redirect = {
+        ids[j]: float(np.floor(min(0.2, 0.5 * allocation[j] / freed) * 1e6) / 1e6)
+        for j in recipients
+    }
+    events = []
+    if steps > 24:
+        first = int(targets[0])
+        events = [
+            {"step": 12, "kind": "pressure", "partner": ids[int(chosen[-1])], "value": 0.6},
+            {"step": 18, "kind": "threat", "partner": ids[first], "value": 0.9},
+            {"step": 24, "kind": "offer", "partner": ids[first], "patron": RIVALS[0], "value": 0.9},
+            {"step": 36, "kind": "offer", "partner": ids[first], "patron": INCUMBENT, "value": 1.2},
+        ]
+    return {
+        "name": name or f"generated_{n}_{degree}_{seed}",
+        "title": f"Generated: {n} partners watching {min(degree, n - 1)} peers each",
+        "description": "Random scores for benchmarks and scale tests (patronage.generate); "
+        "not an estimate of anything.",
+        "steps": steps,
+        "incumbent": INCUMBENT,
+        "patrons": [
+            {"id": INCUMBENT, "name": "Iran"},
+            {"id": "gulf", "name": "Gulf states"},
+            {"id": "iraqi_state", "name": "Iraqi state"},
+            {"id": "russia", "name": "Russia"},
+            {"id": "turkey", "name": "Turkey"},
+        ],
+        "partners": partners,
+        "withdrawal": {
+            "level": 1.0,
+            "start": 3,
+            "ramp": 6,
+            "targets": [{"id": ids[j]} for j in targets],
+            "redirect": redirect,
+        },
+        "budget_cut": {"level": budget_cut, "start": 6, "ramp": 12},
+        "events": events,
+    }
+
+
+def generated_scenario(n_partners: int, degree: int, seed: int, **options: Any) -> Scenario:
+    """`generate_scenario` validated in memory, for benchmarks (no file to parse).
+
+    The schema is checked; the references are right by construction, so the loader's
+    reference checks are not run here.
+    """
+    return Scenario.model_validate(generate_scenario(n_partners, degree, seed, **options))
+
+
+def write_scenario(
+    path: str | Path, n_partners: int, degree: int, seed: int, **options: Any
+) -> Path:
+    """Write a generated scenario: JSON if the name ends in .json (fast to read at any size),
+    YAML otherwise (libyaml's safe dumper)."""
+    path = Path(path)
+    data = generate_scenario(n_partners, degree, seed, **options)
+    if path.suffix == ".json":
+        text = json.dumps(data, separators=(",", ":")) + "\n"
+    else:
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        text = yaml.dump(data, Dumper=dumper, sort_keys=False, default_flow_style=None, width=100)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
