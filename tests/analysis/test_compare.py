@@ -1,16 +1,14 @@
-"""Comparing two batches: the statistics against published and hand-computed values and scipy,
-paired (common random numbers) against unpaired comparisons, refusals of mismatched batches.
+"""Comparing two batches: paired (common random numbers) against unpaired comparisons,
+refusals of mismatched batches. The statistics themselves: test_stats.py.
 """
 
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pytest
-import yaml
-from analysis_fixtures import LEVELS, REPS, SYRIA, make_batch
+from analysis_fixtures import LEVELS, REPS
 from scipy import stats
 
 from patronage.analysis.compare import compare, notes
@@ -25,175 +23,6 @@ from patronage.cli import main as cli
 from patronage.errors import InputError
 from patronage.reporting.comparison import render_comparison
 from patronage.results.folder import Results
-
-
-@pytest.fixture(scope="session")
-def cut_seed1(batch_root) -> Results:
-    return make_batch(
-        batch_root,
-        "cut_seed1",
-        sets=("budget_cut.level=0.4",),
-        sweeps={"withdrawal.level": LEVELS},
-        seed=1,
-    )
-
-
-@pytest.fixture(scope="session")
-def short(batch_root) -> Results:
-    return make_batch(batch_root, "short", sweeps={"withdrawal.level": LEVELS}, steps=24)
-
-
-@pytest.fixture(scope="session")
-def no_hamas(batch_root) -> Results:
-    """The scenario without Hamas (and without the watches pointing at it)."""
-    data = yaml.safe_load(SYRIA.read_text())
-    data["partners"] = [p for p in data["partners"] if p["id"] != "hamas"]
-    for p in data["partners"]:
-        (p.get("watches") or {}).pop("hamas", None)
-    data["events"] = [e for e in data.get("events") or [] if e.get("partner") != "hamas"]
-    withdrawal = data.get("withdrawal") or {}
-    (withdrawal.get("redirect") or {}).pop("hamas", None)
-    withdrawal["targets"] = [t for t in withdrawal.get("targets") or [] if t["id"] != "hamas"]
-    path = batch_root / "no_hamas.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return make_batch(batch_root, "no_hamas", sweeps={"withdrawal.level": LEVELS}, scenario=path)
-
-
-@pytest.fixture(scope="session")
-def unswept(batch_root) -> Results:
-    return make_batch(batch_root, "unswept", sets=("withdrawal.level=1",))
-
-
-@pytest.fixture(scope="session")
-def other_levels(batch_root) -> Results:
-    return make_batch(batch_root, "other_levels", sweeps={"withdrawal.level": [0, 0.5]})
-
-
-# --- statistics against published and hand-computed values --------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("k1", "n1", "k2", "n2", "low", "high"),
-    [
-        # Newcombe (1998), Stat Med 17:873, Table II, method 10 (hybrid score)
-        (56, 70, 48, 80, 0.0524, 0.3339),
-        (9, 10, 3, 10, 0.1705, 0.8090),
-        (5, 56, 0, 29, -0.0381, 0.1926),
-        (0, 10, 0, 20, -0.1611, 0.2775),
-        (0, 10, 0, 10, -0.2775, 0.2775),
-        (10, 10, 0, 20, 0.6791, 1.0000),
-        (10, 10, 0, 10, 0.6075, 1.0000),
-    ],
-)
-def test_newcombe_independent_matches_published_examples(k1, n1, k2, n2, low, high):
-    d, lo, hi = newcombe_independent(k1, n1, k2, n2)
-    assert d == pytest.approx(k1 / n1 - k2 / n2)
-    assert lo == pytest.approx(low, abs=5e-5)
-    assert hi == pytest.approx(high, abs=5e-5)
-
-
-def _wilson_by_quadratic(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson bounds as the roots of (p_hat - p)^2 = z^2 p (1 - p) / n (an independent route)."""
-    p = k / n
-    a = 1 + z * z / n
-    b = -(2 * p + z * z / n)
-    c = p * p
-    root = math.sqrt(b * b - 4 * a * c)
-    return (-b - root) / (2 * a), (-b + root) / (2 * a)
-
-
-def _newcombe_paired_reference(a: int, b: int, c: int, d: int) -> tuple[float, float, float]:
-    """Newcombe (1998b) method 10 written out again from the paper's formulas."""
-    n = a + b + c + d
-    p1, p2 = (a + b) / n, (a + c) / n
-    l1, u1 = _wilson_by_quadratic(a + b, n)
-    l2, u2 = _wilson_by_quadratic(a + c, n)
-    A = a * d - b * c
-    margins = (a + b) * (c + d) * (a + c) * (b + d)
-    if margins == 0:
-        phi = 0.0
-    elif A > n / 2:  # noqa: SIM300
-        phi = (A - n / 2) / math.sqrt(margins)
-    else:
-        phi = min(A, 0) / math.sqrt(margins)
-    dl = math.sqrt((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2)
-    du = math.sqrt((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2)
-    return p1 - p2, p1 - p2 - dl, p1 - p2 + du
-
-
-def test_newcombe_paired_matches_published_example():
-    # Cavo et al. (2012) as analysed in Fagerland, Lydersen & Laake (2014), "Recommended
-    # tests and confidence intervals for paired binomial proportions", Stat Med 33:2850:
-    # Newcombe square-and-add interval -0.0621 (-0.1186 to -0.0046).
-    d, lo, hi = newcombe_paired(59, 6, 16, 80)
-    assert d == pytest.approx(-0.0621, abs=5e-5)
-    assert lo == pytest.approx(-0.1186, abs=5e-5)
-    assert hi == pytest.approx(-0.0046, abs=5e-5)
-
-
-@pytest.mark.parametrize(
-    "table", [(12, 9, 2, 21), (14, 5, 0, 22), (59, 6, 16, 80), (3, 0, 0, 7), (0, 4, 9, 30)]
-)
-def test_newcombe_paired_against_an_independent_implementation(table):
-    got = newcombe_paired(*table)
-    want = _newcombe_paired_reference(*table)
-    assert got == pytest.approx(want, abs=1e-12)
-    assert got[1] <= got[0] <= got[2]
-
-
-def test_paired_interval_is_tighter_than_unpaired_when_outcomes_agree():
-    # 40 pairs, 30 concordant yes, 2 discordant one way, 8 concordant no.
-    paired = newcombe_paired(30, 2, 0, 8)
-    unpaired = newcombe_independent(32, 40, 30, 40)
-    assert paired[0] == pytest.approx(unpaired[0])
-    assert paired[2] - paired[1] < 0.6 * (unpaired[2] - unpaired[1])
-
-
-def test_two_proportion_z_test_by_hand_and_against_chi_square():
-    # 30/50 against 18/50: pooled 0.48, se = sqrt(0.48 * 0.52 * (2/50)), z = 0.24 / se
-    p, name = two_proportion_test(30, 50, 18, 50)
-    z = 0.24 / math.sqrt(0.48 * 0.52 * 2 / 50)
-    assert name == "z test"
-    assert p == pytest.approx(math.erfc(z / math.sqrt(2)), rel=1e-12)
-    chi2 = stats.chi2_contingency([[30, 20], [18, 32]], correction=False)
-    assert p == pytest.approx(chi2.pvalue, rel=1e-10)
-
-
-@pytest.mark.parametrize(("k1", "n1", "k2", "n2"), [(2, 10, 7, 10), (0, 40, 3, 40), (0, 15, 0, 15)])
-def test_fisher_exact_test_when_an_expected_count_is_small(k1, n1, k2, n2):
-    p, name = two_proportion_test(k1, n1, k2, n2)
-    assert name == "Fisher exact"
-    _, want = stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]])
-    assert p == pytest.approx(min(1.0, want), rel=1e-12)
-
-
-def test_mcnemar_exact_below_25_discordant_pairs():
-    p, name = mcnemar_test(2, 9)
-    assert name == "McNemar exact"
-    # 2 * P(X <= 2), X ~ Binomial(11, 1/2) = 2 * (1 + 11 + 55) / 2048
-    assert p == pytest.approx(134 / 2048, rel=1e-12)
-    assert p == pytest.approx(stats.binomtest(2, 11, 0.5).pvalue, rel=1e-12)
-    assert mcnemar_test(0, 0) == (1.0, "McNemar exact")
-    assert mcnemar_test(10, 14)[1] == "McNemar exact"  # 24 discordant pairs
-
-
-def test_mcnemar_chi_square_with_continuity_correction_from_25():
-    p, name = mcnemar_test(10, 25)
-    assert name == "McNemar chi2 (cc)"
-    chi2 = (abs(10 - 25) - 1) ** 2 / 35  # = 5.6
-    assert p == pytest.approx(math.erfc(math.sqrt(chi2) / math.sqrt(2)), rel=1e-12)
-    assert p == pytest.approx(stats.chi2.sf(5.6, 1), rel=1e-12)
-    assert mcnemar_test(12, 13)[1] == "McNemar chi2 (cc)"
-
-
-def test_holm_adjustment_by_hand():
-    # sorted: 0.005*4 = 0.02, 0.01*3 = 0.03, 0.03*2 = 0.06, 0.04*1 = 0.04 -> max so far 0.06
-    got = holm([0.01, 0.04, 0.03, 0.005])
-    assert got == pytest.approx([0.03, 0.06, 0.06, 0.02])
-    got = holm([0.5, math.nan, 0.2])  # NaN left out: m = 2
-    assert got[0] == pytest.approx(0.5) and math.isnan(got[1]) and got[2] == pytest.approx(0.4)
-    assert holm([0.6, 0.7]).tolist() == [1.0, 1.0]
-
 
 # --- batches: paired and unpaired ------------------------------------------------------------
 

@@ -120,6 +120,10 @@ def parse_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[PathKey, in
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
         raise InputError(f"invalid YAML: {problem}", source=source, line=line) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids: its line, not its offset
+        line = text.count("\n", 0, exc.position) + 1
+        problem = f"unacceptable character #x{exc.character:04x}: {exc.reason}"
+        raise InputError(f"invalid YAML: {problem}", source=source, line=line) from None
     except yaml.YAMLError as exc:
         raise InputError(f"invalid YAML: {exc}", source=source) from None
     except RecursionError:
@@ -215,12 +219,13 @@ def validate(
 ) -> Scenario:
     """Validate against the schema, then check the references between fields.
 
-    An error inside an `overridden` path is blamed on the override (`FILE (--set)`), not on
-    a line of the file, which still holds the old value.
+    An error inside an `overridden` path, or in a section holding one (a sum of shares, a
+    section the override created), is blamed on the override (`FILE (--set)`), not on a line
+    of the file, which still holds the old value.
     """
 
     def blame(message: str, loc: PathKey) -> InputError:
-        if any(loc[: len(o)] == o for o in overridden):
+        if any(loc[: len(o)] == o or o[: len(loc)] == loc for o in overridden):
             return InputError(message, source=f"{source} (--set)", field=format_path(loc))
         return InputError(
             message, source=source, line=_line_for(loc, lines), field=format_path(loc)
@@ -426,9 +431,10 @@ def apply_override(
         if isinstance(node, list):
             index = _list_index(node, part)
             if index is None:
-                ids = [str(item.get("id")) for item in node if isinstance(item, dict)]
+                ids = [str(item["id"]) for item in node if isinstance(item, dict) and "id" in item]
+                count = f"{len(node)} item{'s' * (len(node) != 1)}, numbered from 0"
                 raise InputError(
-                    f"no item with id '{part}' (ids: {', '.join(ids) or 'none'})",
+                    f"no item with id '{part}' (ids: {', '.join(ids) or 'none'}; {count})",
                     source="--set",
                     field=".".join(walked[:-1]) or dotted,
                 )
