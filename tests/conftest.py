@@ -39,6 +39,16 @@ partners:
 """
 
 
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """The suite runs in a random order (pytest-randomly): print its seed even under -q, so
+    that a failure which depends on the order can be replayed."""
+    if config.pluginmanager.hasplugin("randomly"):
+        seed = config.getoption("randomly_seed")
+        terminalreporter.write_line(
+            f"test order: pytest-randomly seed {seed} (replay: -p randomly --randomly-seed={seed})"
+        )
+
+
 @pytest.fixture(scope="session")
 def syria_path() -> Path:
     """The bundled scenario of the issue (the only one these tests rely on by name)."""
