@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from patronage.errors import InputError
+from patronage.scenario.paths import list_index
 from patronage.scenario.schema import NONE_PATRON, Scenario
 
 RESERVED_IDS = (NONE_PATRON, "param", "run_id", "seed")  # 'none' is an alternative; the rest
@@ -424,7 +425,7 @@ def apply_override(
         last = i == len(parts) - 1
         walked.append(part)
         if isinstance(node, list):
-            index = _list_index(node, part)
+            index = list_index(node, part)
             if index is None:
                 ids = [str(item.get("id")) for item in node if isinstance(item, dict)]
                 raise InputError(
@@ -452,15 +453,6 @@ def apply_override(
     if touched is not None:
         touched.append(tuple(loc))
     return out
-
-
-def _list_index(items: list[Any], part: str) -> int | None:
-    for i, item in enumerate(items):
-        if isinstance(item, dict) and str(item.get("id")) == part:
-            return i
-    if part.isdigit() and int(part) < len(items):
-        return int(part)
-    return None
 
 
 def override_scenario(loaded: LoadedScenario, assignments: dict[str, Any]) -> Scenario:
