@@ -98,7 +98,10 @@ def prepare(name: str, module: dict, base: dict) -> Path:
 
 def mutmut(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).with_name("mutmut")
-    env = {**os.environ, "MPLBACKEND": "Agg"}
+    # the analysis tests' batches, built once (by the unmutated code, while mutmut maps the
+    # tests) instead of once per mutant: see batch_root in tests/conftest.py
+    batches = folder / "batches"
+    env = {**os.environ, "MPLBACKEND": "Agg", "PATRONAGE_TEST_BATCHES": str(batches)}
     return subprocess.run(
         [str(exe), *args], cwd=folder, env=env, capture_output=True, text=True, check=False
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -277,8 +278,12 @@ def scenario_strategy() -> st.SearchStrategy[dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def batch_root(tmp_path_factory) -> Path:
-    root = tmp_path_factory.getbasetemp() / "analysis-batches"
-    root.mkdir(exist_ok=True)
+    """Where the shared analysis batches are built: a fresh folder per session, or the folder
+    named by PATRONAGE_TEST_BATCHES, kept across sessions (mutation/run.py sets it, so that
+    the mutants of the analysis modules reuse batches built once by the unmutated code)."""
+    kept = os.environ.get("PATRONAGE_TEST_BATCHES")
+    root = Path(kept) if kept else tmp_path_factory.getbasetemp() / "analysis-batches"
+    root.mkdir(parents=True, exist_ok=True)
     return root
 
 

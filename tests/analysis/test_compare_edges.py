@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from analysis_fixtures import REPS, STEPS
 
-from patronage.analysis.compare import compare, notes, pairing
+from patronage.analysis.compare import compare, notes
+from patronage.analysis.matching import pairing
 from patronage.errors import InputError
 from patronage.reporting.comparison import display, render_comparison
 from patronage.results.folder import Results

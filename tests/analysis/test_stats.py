@@ -6,6 +6,7 @@ at their documented thresholds."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -55,12 +56,14 @@ def _wilson_by_quadratic(k: int, n: int, z: float = 1.959963984540054) -> tuple[
     return (-b - root) / (2 * a), (-b + root) / (2 * a)
 
 
-def _newcombe_paired_reference(a: int, b: int, c: int, d: int) -> tuple[float, float, float]:
+def _newcombe_paired_reference(
+    a: int, b: int, c: int, d: int, z: float = 1.959963984540054
+) -> tuple[float, float, float]:
     """Newcombe (1998b) method 10 written out again from the paper's formulas."""
     n = a + b + c + d
     p1, p2 = (a + b) / n, (a + c) / n
-    l1, u1 = _wilson_by_quadratic(a + b, n)
-    l2, u2 = _wilson_by_quadratic(a + c, n)
+    l1, u1 = _wilson_by_quadratic(a + b, n, z)
+    l2, u2 = _wilson_by_quadratic(a + c, n, z)
     A = a * d - b * c
     margins = (a + b) * (c + d) * (a + c) * (b + d)
     if margins == 0:
@@ -167,6 +170,33 @@ def test_no_pairs_give_nan():
     assert all_nan(newcombe_paired(0, 0, 0, 0))
 
 
+def test_one_run_each_is_enough():
+    """Samples of one are small, not empty: they get an interval and a test."""
+    d, lo, hi = newcombe_independent(1, 1, 0, 1)
+    assert d == 1.0 and -1.0 < lo < 1.0 and hi == 1.0
+    assert two_proportion_test(1, 1, 0, 1) == (1.0, "Fisher exact")
+    assert two_proportion_test(0, 1, 1, 1) == (1.0, "Fisher exact")
+    d, lo, hi = newcombe_paired(1, 0, 0, 0)
+    assert d == 0.0 and lo < 0.0 < hi
+    assert wilson_interval([1], [1])[0][0] == pytest.approx(1 / (1 + 1.959963984540054**2))
+
+
+def test_empty_samples_raise_no_warning():
+    """No RuntimeWarning on stderr for a partner without runs: NaN and [0, 1] say it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        low, high = wilson_interval([0, 3], [0, 0])
+    assert low.tolist() == [0.0, 0.0] and high.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 21), (0, 37), (16, 16), (40, 40)])
+def test_wilson_bounds_stay_in_the_unit_interval_despite_rounding(k, n):
+    """At these counts the formula gives -1e-17 or 1 + 2e-16: the bounds are clipped."""
+    (low,), (high,) = wilson_interval([k], [n])
+    assert 0.0 <= low <= k / n <= high <= 1.0
+    assert (low if k == 0 else high) == k / n
+
+
 def test_wilson_interval_edges():
     z = 1.959963984540054
     low, high = wilson_interval([0, 20, 7, 0], [20, 20, 20, 0])
@@ -197,6 +227,7 @@ def test_newcombe_independent_at_other_z():
         (1, 0, 0, 2),  # ad - bc = 2 > n/2 = 1.5: the numerator becomes 0.5
         (1, 0, 0, 1),  # ad - bc = n/2: the numerator becomes 0
         (1, 1, 1, 2),  # 0 < ad - bc < n/2: 0
+        (1, 0, 4, 4),  # ad - bc = 4, just below n/2 = 4.5: 0
         (1, 3, 3, 1),  # ad - bc < 0: kept as it is
         (0, 0, 4, 6),  # an empty margin: phi = 0
         (5, 0, 0, 5),  # all pairs agree
@@ -212,6 +243,7 @@ def test_newcombe_paired_phi_cases(table):
 def test_newcombe_paired_at_other_z():
     table = (12, 9, 2, 21)
     wide, narrow = newcombe_paired(*table), newcombe_paired(*table, z=1.0)
+    assert narrow == pytest.approx(_newcombe_paired_reference(*table, z=1.0), abs=1e-12)
     assert narrow[0] == wide[0]
     assert wide[1] < narrow[1] < narrow[0] < narrow[2] < wide[2]
 

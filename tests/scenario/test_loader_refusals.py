@@ -358,6 +358,21 @@ SCHEMA_CASES = [
 ]
 
 
+SCHEMA_CASES += [
+    pytest.param(
+        edit("    dependence: 0.5\n", "    dependence: 0.5\n    affinity: {Iran: 0.5}\n"),
+        "{path}:11: partners[0].affinity.Iran: must be a lower-case id (letters, digits, _; "
+        "starting with a letter), got 'Iran'",
+        id="bad-key-of-a-mapping",
+    ),
+    pytest.param(
+        edit("steps: 12", "steps:\n  0"),
+        "{path}:3: steps: must be between 1 and 100000, got 0",
+        id="value-on-the-line-after-its-key",
+    ),
+]
+
+
 @pytest.mark.parametrize(("text", "expected"), SCHEMA_CASES)
 def test_schema_refusals(tmp_path, text, expected):
     path = tmp_path / "scenario.yaml"
@@ -494,7 +509,7 @@ def test_reference_refusals(tmp_path, old, new, expected):
 
 def test_long_id_lists_are_cut_after_twelve(tmp_path):
     path = tmp_path / "scenario.yaml"
-    for n_rivals, tail in ((11, ""), (13, ", ...")):  # 12 patrons in all, then 14
+    for n_rivals, tail in ((11, ""), (12, ", ..."), (13, ", ...")):  # 12 patrons, 13, 14
         rivals = "".join(f"  - id: r{i:02d}\n" for i in range(n_rivals))
         text = edit("incumbent: iran", "incumbent: persia", edit("  - id: russia\n", rivals))
         path.write_text(text)
@@ -517,6 +532,15 @@ def test_redirect_shares_summing_to_one_are_accepted(tmp_path, shares):
     text = ", ".join(f"{k}: {v}" for k, v in shares.items())
     path.write_text(edit("redirect: {hezbollah: 0.5}", f"redirect: {{{text}}}"))
     assert load(path).scenario.withdrawal.redirect == shares
+
+
+def test_redirect_tolerance_is_1e9_inclusive(tmp_path):
+    """Shares may sum to 1 + 1e-9 (rounding of shares written with many digits), no more."""
+    path = tmp_path / "scenario.yaml"
+    path.write_text(
+        edit("redirect: {hezbollah: 0.5}", "redirect: {hezbollah: 0.5, assad: 0.500000001}")
+    )
+    assert sum(load(path).scenario.withdrawal.redirect.values()) == 1 + 1e-9
 
 
 def test_redirect_just_over_one_is_refused(tmp_path):
@@ -560,6 +584,16 @@ SET_CASES = [
         "events.1.step=1",
         "--set: events: no item with id '1' (ids: none; 1 item, numbered from 0)",
         id="index-past-the-end",
+    ),
+    pytest.param(
+        "withdrawal.targets.nobody.level=1",
+        "--set: withdrawal.targets: no item with id 'nobody' (ids: assad; 1 item, numbered from 0)",
+        id="unknown-id-deeper",
+    ),
+    pytest.param(
+        "withdrawal.level.x=1",
+        "--set: withdrawal.level.x: 'withdrawal.level' is a value, not a section",
+        id="into-a-value-deeper",
     ),
     pytest.param(
         "partners.hezbollah.loyalty=1.4",
@@ -656,6 +690,12 @@ def test_typed_set_values_reach_the_scenario(tmp_path):
     assert load(path).scenario.partners[0].leaders == []  # the file is untouched
 
 
+def test_set_value_may_hold_an_equals_sign(tmp_path):
+    path = tmp_path / "scenario.yaml"
+    path.write_text(BASE)
+    assert load(path, ["title=a=b"]).scenario.title == "a=b"
+
+
 def test_set_fills_a_section_left_empty(tmp_path):
     path = tmp_path / "scenario.yaml"
     path.write_text(BASE + "budget_cut:\n")
@@ -672,6 +712,12 @@ def test_sweep_values_are_validated_and_blamed_like_set(tmp_path):
     with pytest.raises(InputError) as info:
         override_scenario(loaded, {"steps": 0})
     assert str(info.value) == f"{path} (--set): steps: must be between 1 and 100000, got 0"
+    # a field the file still holds, broken by the override elsewhere: blamed on its line
+    with pytest.raises(InputError) as info:
+        override_scenario(loaded, {"patrons.russia.id": "china"})
+    assert str(info.value) == (
+        f"{path}:21: events[0].patron: must name a patron (iran, china), got 'russia'"
+    )
 
 
 def test_from_text_checks_like_load():
