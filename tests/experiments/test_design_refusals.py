@@ -56,6 +56,7 @@ def refusal(call, *args, **kwargs) -> str:
         ("withdrawal.level=0:b:0.5", "--sweep: withdrawal.level: must be a number, got 'b'"),
         ("withdrawal.level=0.5,0.5", "--sweep: withdrawal.level: values repeat in '0.5,0.5'"),
         ("name=a,b,a", "--sweep: name: values repeat in 'a,b,a'"),
+        ("partners.assad.leaders=[a", "--sweep: partners.assad.leaders: cannot read value '[a'"),
     ],
 )
 def test_sweep_refusals(text, expected):
@@ -74,6 +75,7 @@ def test_sweep_refusals(text, expected):
         ("withdrawal.level=1:0", "--sample: withdrawal.level: LOW must not exceed HIGH, got '1:0'"),
         ("withdrawal.level=a:1", "--sample: withdrawal.level: must be a number, got 'a'"),
         ("withdrawal.level=0:", "--sample: withdrawal.level: must be a number, got ''"),
+        ("withdrawal.level=1=2:3", "--sample: withdrawal.level: must be a number, got '1=2'"),
     ],
 )
 def test_sample_refusals(text, expected):
@@ -127,6 +129,26 @@ def test_sweep_and_sample_parts_are_trimmed_and_split_at_the_first_equals():
     assert parse_sweep(" name = a=b , c ") == ("name", ["a=b", "c"])
     assert parse_sample(" withdrawal.level = 0.2 : 0.4 ") == ("withdrawal.level", (0.2, 0.4))
     assert parse_sweep("withdrawal.level=0.5,,1") == ("withdrawal.level", [0.5, 1])
+    # three colons and a comma: a list of values, not a range
+    assert parse_sweep("name=a:b:c,d") == ("name", ["a:b:c", "d"])
+
+
+def test_design_as_recorded_in_the_manifest():
+    design = Design(
+        sweeps={"withdrawal.level": (0, 1)},
+        samples={"withdrawal.start": (0, 6)},
+        n_samples=2,
+        replicates=3,
+        seed=4,
+    )
+    assert design.to_dict() == {
+        "sweeps": {"withdrawal.level": [0, 1]},
+        "samples": {"withdrawal.start": [0, 6]},
+        "n_samples": 2,
+        "replicates": 3,
+        "seed": 4,
+        "run_layout": "run_id = point_index * replicates + replicate",
+    }
 
 
 def test_sweep_values_keep_their_yaml_type():

@@ -110,6 +110,16 @@ FILE_CASES = [
         id="control-character",
     ),
     pytest.param(
+        "\nname: tiny\ntitle: a\x07b\n",
+        "{path}:3: invalid YAML: unacceptable character #x0007: control characters are not allowed",
+        id="control-character-after-a-blank-first-line",
+    ),
+    pytest.param(
+        "? [a]\n: 1\n? [b]\n: 2\n",
+        "{path}:1: invalid YAML: found unhashable key",
+        id="keys-that-are-lists",
+    ),
+    pytest.param(
         "a: " + "[" * 1200 + "]" * 1200 + "\n",
         "{path}:1: invalid YAML: exceeded maximum nesting depth",
         id="nesting-beyond-libyaml",

@@ -124,7 +124,7 @@ def _scalar(text: str, path: str) -> Any:
             return kind(text)
         except ValueError:
             pass
-    return parse_value(text, path)
+    return parse_value(text, path, "--sweep")
 
 
 def parse_sample(text: str) -> tuple[str, tuple[float, float]]:

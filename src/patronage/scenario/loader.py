@@ -122,12 +122,10 @@ def parse_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[PathKey, in
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
         raise InputError(f"invalid YAML: {problem}", source=source, line=line) from None
-    except yaml.reader.ReaderError as exc:  # a character YAML forbids: its line, not its offset
+    except yaml.reader.ReaderError as exc:  # the other YAMLError of loading: a forbidden character
         line = text.count("\n", 0, exc.position) + 1
         problem = f"unacceptable character #x{exc.character:04x}: {exc.reason}"
         raise InputError(f"invalid YAML: {problem}", source=source, line=line) from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"invalid YAML: {exc}", source=source) from None
     except RecursionError:
         raise InputError("nested too deeply to be a scenario", source=source) from None
     finally:
@@ -402,11 +400,12 @@ def split_override(text: str, source: str = "--set") -> tuple[str, Any]:
     return dotted, parse_value(raw, dotted)
 
 
-def parse_value(raw: str, dotted: str) -> Any:
+def parse_value(raw: str, dotted: str, option: str = "--set") -> Any:
+    """A value given on the command line (`option` names it in errors), read as YAML."""
     try:
         value = yaml.safe_load(raw)
     except yaml.YAMLError:
-        raise InputError(f"cannot read value '{raw}'", source="--set", field=dotted) from None
+        raise InputError(f"cannot read value '{raw}'", source=option, field=dotted) from None
     return raw if value is None and raw.strip() not in ("", "null", "~") else value
 
 
