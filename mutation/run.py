@@ -3,6 +3,7 @@
     .venv/bin/python mutation/run.py                  # every module in [tool.patronage.mutation]
     .venv/bin/python mutation/run.py loader design    # some of them (the keys of that table)
     .venv/bin/python mutation/run.py --jobs 2 store   # more mutants at once (default: 1)
+    .venv/bin/python mutation/run.py --table loader   # the last run's table again
 
 mutmut reads its configuration from the pyproject.toml of the folder it runs in, and keeps its
 state in a `mutants/` folder there. So each module gets a work folder of its own,
@@ -111,10 +112,19 @@ def run_module(name: str, module: dict, base: dict, jobs: int, known: dict[str, 
     folder = prepare(name, module, base)
     started = time.perf_counter()
     done = mutmut(folder, "run", "--max-children", str(jobs))
-    tally = Tally(name, seconds=time.perf_counter() - started)
+    seconds = time.perf_counter() - started
     (folder / "run.log").write_text(done.stdout + done.stderr)
+    (folder / "seconds").write_text(f"{seconds:.1f}\n")
     if done.returncode != 0:
         raise SystemExit(f"mutmut failed for {name}; see {folder / 'run.log'}")
+    return tally_module(name, known)
+
+
+def tally_module(name: str, known: dict[str, str]) -> Tally:
+    """Count the results of the last run in a module's work folder."""
+    folder = WORK / name
+    seconds = folder / "seconds"
+    tally = Tally(name, seconds=float(seconds.read_text()) if seconds.exists() else 0.0)
     listing = mutmut(folder, "results", "--all", "true").stdout
     for line in listing.splitlines():
         match = RESULT_LINE.match(line)
@@ -162,6 +172,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("modules", nargs="*", metavar="MODULE", help=f"any of {', '.join(modules)}")
     parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1)")
+    parser.add_argument(
+        "--table",
+        action="store_true",
+        help="only count the last run's results again (after editing equivalent.toml)",
+    )
     args = parser.parse_args(argv)
     unknown = [m for m in args.modules if m not in modules]
     if unknown:
@@ -169,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     known = equivalents()
     tallies = []
     for name in args.modules or list(modules):
+        if args.table:
+            tallies.append(tally_module(name, known))
+            continue
         print(f"== {name}: mutating {modules[name]['path']}", flush=True)
         tally = run_module(name, modules[name], base, args.jobs, known)
         print(

@@ -178,7 +178,9 @@ def test_one_run_each_is_enough():
     assert two_proportion_test(0, 1, 1, 1) == (1.0, "Fisher exact")
     d, lo, hi = newcombe_paired(1, 0, 0, 0)
     assert d == 0.0 and lo < 0.0 < hi
-    assert wilson_interval([1], [1])[0][0] == pytest.approx(1 / (1 + 1.959963984540054**2))
+    z2 = 1.959963984540054**2
+    assert wilson_interval([1], [1])[0][0] == pytest.approx(1 / (1 + z2))
+    assert wilson_interval([0], [1])[1][0] == pytest.approx(z2 / (1 + z2))
 
 
 def test_empty_samples_raise_no_warning():
