@@ -7,6 +7,7 @@ from typing import Any
 
 from patronage.experiments.batch import run_batch as _run_batch
 from patronage.experiments.design import Design, merged
+from patronage.experiments.design_file import read_design
 from patronage.experiments.executors import default_workers, make_executor
 from patronage.results import store
 from patronage.results.folder import Results, open_results
@@ -15,7 +16,7 @@ from patronage.scenario.loader import LoadedScenario, load
 
 def run_batch(
     scenario: str | Path | LoadedScenario,
-    design: Design | None = None,
+    design: Design | str | Path | list[dict[str, Any]] | Any | None = None,
     *,
     sweeps: dict[str, list[Any]] | None = None,
     samples: dict[str, tuple[float, float]] | None = None,
@@ -36,10 +37,18 @@ def run_batch(
 ) -> Results:
     """Run a batch and return its Results (DataFrames `.runs`, `.events`, `.series`).
 
-    The design is `design`, or built from the keyword arguments on top of the scenario's own
-    `batch:` section, as on the command line.
+    The design is `design` (a Design; explicit points as a list of {path: value} dicts, a
+    pandas DataFrame with one column per path, or a .csv/.parquet file), or built from the
+    keyword arguments on top of the scenario's own `batch:` section, as on the command line.
+    Values may be numpy numbers (np.linspace, a sampler's array).
     """
     loaded = scenario if isinstance(scenario, LoadedScenario) else load(scenario, overrides)
+    explicit = None
+    if isinstance(design, str | Path):
+        explicit, design = read_design(design, loaded), None
+    elif isinstance(design, list) or (hasattr(design, "to_dict") and hasattr(design, "columns")):
+        explicit = design if isinstance(design, list) else design.to_dict("records")
+        design = None
     if design is None:
         design = merged(
             loaded.scenario.batch,
@@ -48,6 +57,7 @@ def run_batch(
             n_samples=n_samples or None,
             replicates=replicates,
             seed=seed,
+            explicit=explicit,
         )
     out = out if out is not None else store.default_out(loaded.scenario.name)
     # As on the command line: the ensemble's parallelism is its arrays.

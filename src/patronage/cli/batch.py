@@ -16,11 +16,12 @@ from patronage.experiments.design import (
     parse_sample,
     parse_sweep,
 )
+from patronage.experiments.design_file import read_design
 from patronage.experiments.executors import default_workers, make_executor
 from patronage.reporting.tables import FORMATS, render, summary_display
 from patronage.results import store
 from patronage.results.folder import open_results
-from patronage.scenario.loader import load
+from patronage.scenario.loader import LoadedScenario, load
 
 EXIT_RUNS_FAILED = 1
 
@@ -50,6 +51,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="Latin hypercube range of a field (repeatable; with --samples)",
     )
     p.add_argument("--samples", type=positive_int, help="number of Latin hypercube points")
+    p.add_argument(
+        "--design",
+        metavar="FILE",
+        help="explicit design points: a .csv or .parquet file with one column per dotted "
+        "path and one row per point (replaces the scenario's sweeps and samples)",
+    )
     p.add_argument("--seed", type=seed, help="batch seed (default: scenario's batch, else 0)")
     p.add_argument(
         "--workers",
@@ -90,7 +97,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_verify)
 
 
-def build_design(args: argparse.Namespace, scenario_batch) -> Design:
+def build_design(args: argparse.Namespace, loaded: LoadedScenario) -> Design:
+    scenario_batch = loaded.scenario.batch
+    explicit = read_design(args.design, loaded) if getattr(args, "design", None) else None
+    if explicit and args.sample:
+        raise InputError("give either --design or --sample, not both", source="--design")
     return merged(
         scenario_batch,
         sweeps=dict(parse_sweep(s) for s in args.sweep),
@@ -98,12 +109,13 @@ def build_design(args: argparse.Namespace, scenario_batch) -> Design:
         n_samples=args.samples,
         replicates=args.replicates,
         seed=args.seed,
+        explicit=explicit,
     )
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
     loaded = load(args.scenario, args.set)
-    design = build_design(args, loaded.scenario.batch)
+    design = build_design(args, loaded)
     if args.resume and args.out and Path(args.out) != Path(args.resume):
         raise InputError("give either --out or --resume, not both", source="--resume")
     out = Path(args.resume or args.out or store.default_out(loaded.scenario.name))
