@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from patronage.analysis.binning import DEFAULT_BINS, pooled_note
+from patronage.analysis.sensitivity import INDICES, read_indices
 from patronage.cli.options import add_series, add_set, positive_int, seed
 from patronage.errors import EXIT_BAD_INPUT, InputError
 from patronage.experiments.batch import ENGINES, run_batch
@@ -18,6 +20,7 @@ from patronage.experiments.design import (
 )
 from patronage.experiments.design_file import read_design
 from patronage.experiments.executors import default_workers, make_executor
+from patronage.reporting.sensitivity import indices_display
 from patronage.reporting.tables import FORMATS, render, summary_display
 from patronage.results import store
 from patronage.results.folder import open_results
@@ -82,7 +85,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("summary", help="print the summary table of a result folder")
     p.add_argument("folder")
     p.add_argument("--format", choices=FORMATS, default="table")
-    p.add_argument("--by", action="append", help="group by these fields instead of the sweeps")
+    p.add_argument(
+        "--by",
+        action="append",
+        metavar="PATH",
+        help="group by these design fields instead of the sweeps (repeatable)",
+    )
+    p.add_argument(
+        "--bins",
+        type=positive_int,
+        default=DEFAULT_BINS,
+        help=f"bins of a continuous --by field, equal counts (default {DEFAULT_BINS})",
+    )
     p.add_argument(
         "--groups",
         action="store_true",
@@ -163,8 +177,17 @@ def cmd_summary(args: argparse.Namespace) -> int:
         missing = [b for b in by if b not in results.runs.columns]
         if missing:
             raise InputError(f"not a field of this batch's design: {missing[0]}", source="--by")
-    summary = results.summary(by=by, groups=args.groups)
+    summary = results.summary(by=by, groups=args.groups, bins=args.bins)
+    note = None if by else pooled_note(results.design, len(results.manifest["points"]))
+    human = args.format in ("table", "markdown")
+    if note:
+        print(f"summary: {note}", file=sys.stdout if human else sys.stderr)
     print(render(summary, args.format, summary_display(summary)))
+    indices = read_indices(results)
+    if indices is not None and human:
+        method = results.manifest["sensitivity"]["method"]
+        print(f"\nsensitivity ({method}): the most influential factors; all in {INDICES}")
+        print(render(indices, args.format, indices_display(indices, method)))
     return 0
 
 

@@ -174,14 +174,14 @@ def _scalar(text: str, path: str) -> Any:
     return parse_value(text, path)
 
 
-def parse_sample(text: str) -> tuple[str, tuple[float, float]]:
-    """`path=low:high` for a Latin hypercube range."""
+def parse_sample(text: str, source: str = "--sample") -> tuple[str, tuple[float, float]]:
+    """`path=low:high` for a Latin hypercube range (or a sensitivity factor: `source`)."""
     if "=" not in text or text.count(":") != 1:
-        raise InputError(f"expected PATH=LOW:HIGH, got '{text}'", source="--sample")
+        raise InputError(f"expected PATH=LOW:HIGH, got '{text}'", source=source)
     path, raw = (part.strip() for part in text.split("=", 1))
-    low, high = (_number(x, path, "--sample") for x in raw.split(":"))
+    low, high = (_number(x, path, source) for x in raw.split(":"))
     if high < low:
-        raise InputError(f"LOW must not exceed HIGH, got '{raw}'", source="--sample", field=path)
+        raise InputError(f"LOW must not exceed HIGH, got '{raw}'", source=source, field=path)
     return path, (low, high)
 
 
