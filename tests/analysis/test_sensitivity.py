@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from batch_fixtures import run_cli
 from conftest import SYRIA
+
 from patronage.analysis import morris, sobol
 from patronage.analysis.factors import Factor, coefficient_factors, parse_factors
 from patronage.errors import InputError

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from batch_fixtures import batch, run_cli
 from conftest import SYRIA
+
 from patronage.api import run_batch
 from patronage.errors import InputError
 from patronage.experiments.design import Design

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from conftest import ROOT
+
 from patronage.scenario.schema import Coefficients
 
 ROW = re.compile(r"^\| `(\w+)` \| [^|]+ \| [^|]+ \| ([0-9.]+)-([0-9.]+) \|")
