@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
+from batch_fixtures import run_cli
+from conftest import SYRIA
 
 from patronage.analysis.tipping import DOWNWARD, UPWARD, Search, brackets, find_crossings
 
@@ -41,7 +45,7 @@ def test_brackets_find_both_directions():
 
 @pytest.mark.parametrize("common", [True, False])
 def test_both_crossings_found_with_direction(common):
-    _, _, found = find_crossings(stub_engine(3, common), Search(0.0, 1.0), 0.5, seed=3)
+    _, found = find_crossings(stub_engine(3, common), Search(0.0, 1.0), 0.5, seed=3)
     assert [c.direction for c in found] == [UPWARD, DOWNWARD]
     for crossing, truth in zip(found, (UP_AT, DOWN_AT), strict=True):
         assert crossing.low <= crossing.level <= crossing.high
@@ -59,9 +63,64 @@ def test_interval_coverage_over_seeds():
     search = Search(0.0, 1.0, refine_replicates=400, boot=500)
     covered = np.zeros(2, dtype=int)
     for seed in range(200):
-        _, _, found = find_crossings(stub_engine(seed), search, 0.5, seed=seed)
+        _, found = find_crossings(stub_engine(seed), search, 0.5, seed=seed)
         assert [c.direction for c in found] == [UPWARD, DOWNWARD], seed
         covered += [
             c.low <= truth <= c.high for c, truth in zip(found, (UP_AT, DOWN_AT), strict=True)
         ]
     assert 181 <= covered[0] <= 199 and 181 <= covered[1] <= 199, covered
+
+
+SMALL = (
+    "--field",
+    "withdrawal.level",
+    "--levels",
+    "6",
+    "--replicates",
+    "60",
+    "--refine-levels",
+    "5",
+    "--refine-replicates",
+    "150",
+    "--rounds",
+    "1",
+    "--no-progress",
+)
+
+
+def test_tipping_command_on_the_model_finds_the_upward_crossing_and_resumes(tmp_path):
+    out = tmp_path / "tip"
+    first = run_cli("tipping", SYRIA, "--partner", "pmf_mainstream", *SMALL, "--out", out)
+    assert first.code == 0, first.err
+    line = re.compile(
+        r"^pmf_mainstream P\(realign\) crosses 0\.5 upward at withdrawal\.level "
+        r"(0\.\d+) \[(0\.\d+), (0\.\d+)\]$",
+        re.M,
+    )
+    found = line.search(first.out)
+    assert found, first.out
+    level, low, high = map(float, found.groups())
+    assert 0.6 <= low <= level <= high <= 0.8  # the scan brackets it between 0.6 and 0.8
+    assert (out / "tipping.png").exists() and (out / "scan" / "runs.parquet").exists()
+    crossings = (out / "crossings.csv").read_text()
+    again = run_cli("tipping", SYRIA, "--partner", "pmf_mainstream", *SMALL, "--resume", out)
+    assert again.code == 0, again.err
+    assert (out / "crossings.csv").read_text() == crossings and again.out == first.out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--partner", "nobody", "--field", "withdrawal.level"), "--partner: must be one of"),
+        (("--partner", "assad", "--field", "coefficients.loyalty_noise"), "give --range"),
+        (
+            ("--partner", "assad", "--field", "withdrawal.start", "--range", "0:24"),
+            "withdrawal.start: takes whole numbers",
+        ),
+        (("--partner", "assad", "--field", "withdrawal.level", "--target", "1.5"), "--target"),
+    ],
+)
+def test_tipping_bad_input_is_one_line(tmp_path, args, message):
+    result = run_cli("tipping", SYRIA, *args, "--out", tmp_path / "t")
+    assert result.code == 2 and len(result.err_lines) == 1, result.err
+    assert message in result.err and not (tmp_path / "t").exists()

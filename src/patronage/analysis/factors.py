@@ -76,17 +76,19 @@ def checked(loaded: LoadedScenario, factors: list[Factor]) -> list[Factor]:
         for end in (f.low, f.high):
             value = round(end) if float(end).is_integer() else end
             override_scenario(loaded, {f.path: value})
-        out.append(Factor(f.path, f.low, f.high, whole=_whole_number_field(loaded, f)))
+        out.append(
+            Factor(f.path, f.low, f.high, whole=whole_number_field(loaded, f.path, f.low, f.high))
+        )
     return out
 
 
-def _whole_number_field(loaded: LoadedScenario, factor: Factor) -> bool:
+def whole_number_field(loaded: LoadedScenario, path: str, low: float, high: float) -> bool:
     """Whether the field refuses a value with a fractional part (a step, a count)."""
-    middle = (factor.low + factor.high) / 2
+    middle = (low + high) / 2
     if float(middle).is_integer():
-        middle += 0.5 if middle + 0.5 <= factor.high else -0.5
+        middle += 0.5 if middle + 0.5 <= high else -0.5
     try:
-        override_scenario(loaded, {factor.path: middle})
+        override_scenario(loaded, {path: middle})
     except InputError as exc:
         if "whole number" in exc.message:
             return True

@@ -37,12 +37,13 @@ def summarize(
     the most frequent new patron (of first realignments), and the median step of first
     realignment. With `groups`, also a row per group of partners (the PMF umbrella):
     the chance that any of its members realigns (collapses). With `bins`, a numeric `by`
-    column with more distinct values than that is split into equal-count bins.
+    column that is not swept and has more distinct values than that is split into
+    equal-count bins.
     """
     by = results.sweep_columns if by is None else by
     finals = results.finals()
-    for column in by if bins else []:
-        if needs_bins(finals[column], bins):
+    for column in by if bins else []:  # a sweep's grid is kept; sampled values are binned
+        if column not in results.sweep_columns and needs_bins(finals[column], bins):
             finals[column] = binned(finals[column], bins)
     first = results.first_events("realign").rename(columns={"to": "new_patron"})
     finals = finals.merge(

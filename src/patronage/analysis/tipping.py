@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from patronage.analysis.stats import wilson_interval
+
 UPWARD, DOWNWARD = "upward", "downward"
 NEWTON_STEPS = 30
 RIDGE = 1e-6  # keeps Newton's method finite when the levels separate the outcomes
@@ -150,19 +152,49 @@ class Search:
     boot: int = 1000
 
 
+@dataclass(frozen=True)
+class Scan:
+    """The coarse scan: levels, the probability at each, the replicates behind each, and
+    the levels where the target stays inside the 95% interval after a second look, away
+    from any crossing found (a crossing there can be neither found nor ruled out)."""
+
+    levels: np.ndarray
+    p: np.ndarray
+    replicates: np.ndarray
+    unresolved: tuple[float, ...]
+
+
 def find_crossings(
     evaluate: Evaluate, search: Search, target: float, seed: int
-) -> tuple[np.ndarray, np.ndarray, list[Crossing]]:
-    """Every crossing of `target` over the range; returns the coarse levels, their
-    probabilities and the crossings in order of level."""
+) -> tuple[Scan, list[Crossing]]:
+    """Every crossing of `target` over the range, in order of level.
+
+    Levels of the coarse scan whose Wilson 95% interval contains the target are looked at
+    again with the refinement's replicates before brackets are drawn, so a curve that runs
+    close to the target is not read from its noise alone.
+    """
     coarse = np.linspace(search.low, search.high, search.coarse_levels)
     p = evaluate(coarse, search.coarse_replicates, "scan").mean(1)
+    reps = np.full(len(coarse), search.coarse_replicates)
+    unsure = _contains(p, reps, target)
+    if unsure.any() and search.refine_replicates > search.coarse_replicates:
+        p[unsure] = evaluate(coarse[unsure], search.refine_replicates, "scan-check").mean(1)
+        reps[unsure] = search.refine_replicates
+        unsure = _contains(p, reps, target)
     rng = np.random.default_rng(seed)
     found = []
+    near = np.zeros(len(coarse), dtype=bool)
     for i, direction in brackets(coarse, p, target):
         window = (float(coarse[i]), float(coarse[i + 1]))
         found.append(_refine(evaluate, search, target, direction, window, i, rng))
-    return coarse, p, found
+        near[max(i - 1, 0) : i + 3] = True
+    unresolved = tuple(float(x) for x in coarse[unsure & ~near])
+    return Scan(coarse, p, reps, unresolved), found
+
+
+def _contains(p: np.ndarray, n: np.ndarray, target: float) -> np.ndarray:
+    low, high = wilson_interval(np.round(p * n), n)
+    return (low <= target) & (target <= high)
 
 
 def _refine(evaluate, search, target, direction, bracket, index, rng) -> Crossing:
