@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from patronage.analysis.binning import DEFAULT_BINS, pooled_note
+from patronage.analysis.precision import run_to_precision
 from patronage.analysis.sensitivity import INDICES, read_indices
 from patronage.cli.options import add_series, add_set, positive_int, seed
 from patronage.errors import EXIT_BAD_INPUT, InputError
@@ -27,6 +28,7 @@ from patronage.results.folder import open_results
 from patronage.scenario.loader import LoadedScenario, load
 
 EXIT_RUNS_FAILED = 1
+MAX_REPLICATES = 10_000
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,6 +61,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="explicit design points: a .csv or .parquet file with one column per dotted "
         "path and one row per point (replaces the scenario's sweeps and samples)",
+    )
+    p.add_argument(
+        "--precision",
+        type=float,
+        metavar="H",
+        help="add replicates in rounds until every reported 95%% interval is at most +/-H "
+        "(--replicates is the first round)",
+    )
+    p.add_argument(
+        "--max-replicates",
+        type=positive_int,
+        default=MAX_REPLICATES,
+        help=f"with --precision: stop at this many replicates per point (default {MAX_REPLICATES})",
     )
     p.add_argument("--seed", type=seed, help="batch seed (default: scenario's batch, else 0)")
     p.add_argument(
@@ -127,6 +142,21 @@ def build_design(args: argparse.Namespace, loaded: LoadedScenario) -> Design:
     )
 
 
+def precision_note(entry: dict) -> str:
+    """How many replicates the precision took, round by round."""
+    path = " -> ".join(str(r["replicates"]) for r in entry["rounds"])
+    widest = entry["rounds"][-1]["widest_half_width"]
+    if entry["reached"]:
+        return (
+            f"precision +/-{entry['asked']:g} reached with {entry['rounds'][-1]['replicates']} "
+            f"replicates per point (rounds: {path}; widest half-width {widest:.4f})"
+        )
+    return (
+        f"precision +/-{entry['asked']:g} NOT reached: stopped at --max-replicates "
+        f"{entry['max_replicates']} (rounds: {path}; widest half-width {widest:.4f})"
+    )
+
+
 def cmd_batch(args: argparse.Namespace) -> int:
     loaded = load(args.scenario, args.set)
     design = build_design(args, loaded)
@@ -136,21 +166,38 @@ def cmd_batch(args: argparse.Namespace) -> int:
     # The ensemble's parallelism is its arrays: a pool only pays for itself on big batches.
     workers = args.workers or (1 if args.engine == "ensemble" else default_workers())
     executor = make_executor(args.executor, workers, args.scheduler)
+    options = {
+        "steps": args.steps,
+        "series_every": args.series,
+        "engine": args.engine,
+        "chunk_runs": args.chunk_runs,
+        "progress": not args.no_progress,
+        "executor_name": args.executor,
+    }
     try:
-        manifest = run_batch(
-            loaded,
-            design,
-            out,
-            executor,
-            steps=args.steps,
-            series_every=args.series,
-            engine=args.engine,
-            resume=bool(args.resume),
-            replace=args.force,
-            chunk_runs=args.chunk_runs,
-            progress=not args.no_progress,
-            executor_name=args.executor,
-        )
+        if args.precision is not None:
+            manifest = run_to_precision(
+                loaded,
+                design,
+                out,
+                args.precision,
+                args.max_replicates,
+                resume=bool(args.resume),
+                replace_folder=args.force,
+                executor=executor,
+                **options,
+            )
+            print(precision_note(manifest["precision"]), file=sys.stderr)
+        else:
+            manifest = run_batch(
+                loaded,
+                design,
+                out,
+                executor,
+                resume=bool(args.resume),
+                replace=args.force,
+                **options,
+            )
     except KeyboardInterrupt:
         print(f"stopped; finish it with the same command and --resume {out}", file=sys.stderr)
         return 130
