@@ -107,6 +107,10 @@ def test_sensitivity_command_writes_a_resumable_folder_with_indices(tmp_path):
     assert again.code == 0, again.err
     assert (out / "indices.parquet").read_bytes() == before
     assert again.out == first.out
+    figures = run_cli("plot", out, "--out", tmp_path / "figs")
+    assert figures.code == 0 and (tmp_path / "figs" / "sensitivity-p_realign.png").exists()
+    report = run_cli("report", out, "--out", tmp_path / "r.html")
+    assert report.code == 0 and "Sensitivity (morris" in (tmp_path / "r.html").read_text()
     summary = run_cli("summary", out)
     assert (
         summary.code == 0

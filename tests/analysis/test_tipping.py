@@ -124,3 +124,17 @@ def test_tipping_bad_input_is_one_line(tmp_path, args, message):
     result = run_cli("tipping", SYRIA, *args, "--out", tmp_path / "t")
     assert result.code == 2 and len(result.err_lines) == 1, result.err
     assert message in result.err and not (tmp_path / "t").exists()
+
+
+def test_tipping_for_all_partners_answers_each_from_one_shared_scan(tmp_path):
+    out = tmp_path / "all"
+    result = run_cli(
+        "tipping", SYRIA, "--partner", "all", "--outcome", "collapse", *SMALL, "--out", out
+    )
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    for partner in ("assad", "hamas", "hezbollah", "houthis"):
+        assert any(line.startswith(f"{partner} P(collapse) ") for line in lines), result.out
+    # assad collapses once enough support is withdrawn; one scan folder serves every partner
+    assert any(line.startswith("assad P(collapse) crosses 0.5 upward") for line in lines)
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("scan")) == ["scan"]

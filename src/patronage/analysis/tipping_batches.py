@@ -76,8 +76,9 @@ class StageRunner:
             name = stage if stage == "scan" else f"{partner}-{outcome}-{stage}"
             if stage == "scan-check":  # which levels get a second look depends on the partner
                 name = f"{partner}-{outcome}-scan-check"
-            runs = self.results(name, run, replicates).runs.sort_values("run_id")
-            happened = runs[f"{partner}.{outcome}_step"].notna().to_numpy(dtype=np.int8)
+            finals = self.results(name, run, replicates).finals()
+            mine = finals[finals["partner"] == partner].sort_values("run_id")
+            happened = mine[f"{outcome}_step"].notna().to_numpy(dtype=np.int8)
             outcomes = happened.reshape(len(run), replicates)
             if not stage.startswith("scan"):
                 self.refined.extend(
