@@ -87,8 +87,9 @@ def point_outcomes(results: Results, replicates: int) -> pd.DataFrame:
             **{f"share_{s}": (finals["status"] == s).astype(float) for s in STATUSES},
         }
     )
-    means = frame.groupby(["point", "partner"], sort=True).mean().unstack("partner")
-    return means.swaplevel(axis=1).sort_index(axis=1)
+    means = pd.DataFrame(frame.groupby(["point", "partner"], sort=True).mean())
+    wide = pd.DataFrame(means.unstack("partner"))
+    return wide.swaplevel(0, 1, axis=1).sort_index(axis=1)
 
 
 def indices_table(study: Study, outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -104,7 +105,7 @@ def indices_table(study: Study, outcomes: pd.DataFrame) -> pd.DataFrame:
     module = METHODS[study.method]
     key = RANKED_BY[study.method]
     frames = []
-    for partner in sorted({p for p, _ in outcomes.columns}):
+    for partner in sorted(set(outcomes.columns.get_level_values(0))):
         for output in OUTPUTS:
             y = outcomes[(partner, output)].to_numpy()
             table = module.analyze(list(study.factors), x, y, study.seed)

@@ -63,7 +63,9 @@ def brackets(levels: np.ndarray, p: np.ndarray, target: float) -> list[tuple[int
     ]
 
 
-def fit_logistic(x: np.ndarray, successes: np.ndarray, trials: float) -> tuple[np.ndarray, ...]:
+def fit_logistic(
+    x: np.ndarray, successes: np.ndarray, trials: float
+) -> tuple[np.ndarray, np.ndarray, float, float]:
     """Binomial maximum-likelihood logistic fits, one per row of `successes`.
 
     x: (m,) levels; successes: (B, m) counts out of `trials` each. Returns (a, b), each (B,),
@@ -86,7 +88,7 @@ def fit_logistic(x: np.ndarray, successes: np.ndarray, trials: float) -> tuple[n
         det = haa * hbb - hab**2
         a = a + (hbb * ga - hab * gb) / det
         b = b + (haa * gb - hab * ga) / det
-    return a, b, np.float64(centre), np.float64(scale)
+    return a, b, centre, scale
 
 
 def logit(p: float) -> float:

@@ -67,7 +67,7 @@ def _csv_points(file: Path) -> list[dict[str, Any]]:
         raise InputError("empty file: expected a header of dotted paths", source=str(file), line=1)
     header = [name.strip() for name in rows[0]]
     _check_header(header, str(file), 1)
-    points = []
+    points: list[dict[str, Any]] = []
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -103,7 +103,7 @@ def _parquet_points(file: Path) -> list[dict[str, Any]]:
     except Exception as exc:  # pyarrow raises many kinds for a file that is not Parquet
         raise InputError(f"cannot read the design as Parquet: {exc}", source=str(file)) from None
     _check_header(table.column_names, str(file), None)
-    points = []
+    points: list[dict[str, Any]] = []
     for row, values in enumerate(table.to_pylist(), start=1):
         point = _Point(values)
         point.line = row  # Parquet has no lines: the row, counted from 1

@@ -58,8 +58,8 @@ def _with_ci(values: pd.Series, conf: pd.Series) -> list[str]:
 
 def _errors(values: pd.Series, conf: pd.Series) -> np.ndarray:
     """Error bars of a 95% interval, cut at 0 below (mu* and ST are never negative)."""
-    values, conf = values.to_numpy(float), np.nan_to_num(conf.to_numpy(float))
-    return np.vstack([np.minimum(conf, np.maximum(values, 0)), conf])
+    value, half = values.to_numpy(float), np.nan_to_num(conf.to_numpy(float))
+    return np.vstack([np.minimum(half, np.maximum(value, 0)), half])
 
 
 def indices_figure(
