@@ -43,12 +43,13 @@ def run_batch(
     Values may be numpy numbers (np.linspace, a sampler's array).
     """
     loaded = scenario if isinstance(scenario, LoadedScenario) else load(scenario, overrides)
-    explicit = None
+    explicit: list[dict[str, Any]] | None = None
     if isinstance(design, str | Path):
         explicit, design = read_design(design, loaded), None
-    elif isinstance(design, list) or (hasattr(design, "to_dict") and hasattr(design, "columns")):
-        explicit = design if isinstance(design, list) else design.to_dict("records")
-        design = None
+    elif isinstance(design, list):
+        explicit, design = design, None
+    elif design is not None and not isinstance(design, Design):  # a DataFrame
+        explicit, design = list(design.to_dict("records")), None
     if design is None:
         design = merged(
             loaded.scenario.batch,

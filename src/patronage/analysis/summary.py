@@ -42,9 +42,10 @@ def summarize(
     """
     by = results.sweep_columns if by is None else by
     finals = results.finals()
-    for column in by if bins else []:  # a sweep's grid is kept; sampled values are binned
-        if column not in results.sweep_columns and needs_bins(finals[column], bins):
-            finals[column] = binned(finals[column], bins)
+    if bins is not None:  # a sweep's grid is kept; sampled values are binned
+        for column in by:
+            if column not in results.sweep_columns and needs_bins(finals[column], bins):
+                finals[column] = binned(finals[column], bins)
     first = results.first_events("realign").rename(columns={"to": "new_patron"})
     finals = finals.merge(
         first[["run_id", "partner", "new_patron"]], how="left", on=["run_id", "partner"]

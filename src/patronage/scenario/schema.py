@@ -153,9 +153,10 @@ class Coefficients(Strict):
         out = {}
         for name, info in cls.model_fields.items():
             extra = info.json_schema_extra
-            if isinstance(extra, dict) and "studied_range" in extra:
-                low, high = extra["studied_range"]  # type: ignore[misc]
-                out[name] = (float(low), float(high))  # type: ignore[arg-type]
+            bounds = extra.get("studied_range") if isinstance(extra, dict) else None
+            if isinstance(bounds, list):
+                low, high = (float(str(b)) for b in bounds)
+                out[name] = (low, high)
         return out
 
     trust_prior: Unit = Field(
