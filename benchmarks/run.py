@@ -131,64 +131,38 @@ print((time.perf_counter() - t) / steps)
 
 
 def studies(tmp: Path, quick: bool, full: bool) -> list[Measurement]:
-    """The sensitivity and tipping commands as a user runs them (issue 10's sizes); Sobol'
-    (89,600 runs) only with --full. Run counts are read back from the folders."""
+    """The sensitivity and tipping commands as a user runs them (issue 10's sizes; tiny ones
+    with --quick); Sobol' (89,600 runs) only with --full. Run counts are read back from the
+    folders."""
     import json
 
-    size = ["--trajectories", "2", "--replicates", "5"] if quick else []
+    morris = (
+        ["--trajectories", "2", "--replicates", "5"]
+        if quick
+        else ["--trajectories", "20", "--replicates", "50"]
+    )
+    tipping = ["--replicates", "20", "--refine-replicates", "50", "--rounds", "1"] if quick else []
     commands = [
-        (
-            "sensitivity --method morris --factors coefficients --trajectories 20 --replicates 50",
-            [
-                "sensitivity",
-                "--method",
-                "morris",
-                "--factors",
-                "coefficients",
-                "--trajectories",
-                "20",
-                "--replicates",
-                "50",
-                *size,
-            ],
-        ),
-        (
-            "tipping --field withdrawal.level --partner pmf_mainstream",
-            [
-                "tipping",
-                "--field",
-                "withdrawal.level",
-                "--partner",
-                "pmf_mainstream",
-                *(
-                    ["--replicates", "20", "--refine-replicates", "50", "--rounds", "1"]
-                    if quick
-                    else []
-                ),
-            ],
-        ),
+        ["sensitivity", "--method", "morris", "--factors", "coefficients", *morris],
+        ["tipping", "--field", "withdrawal.level", "--partner", "pmf_mainstream", *tipping],
     ]
     if full:
         commands.append(
-            (
-                "sensitivity --method sobol --factors coefficients --base 64 --replicates 50",
-                [
-                    "sensitivity",
-                    "--method",
-                    "sobol",
-                    "--factors",
-                    "coefficients",
-                    "--base",
-                    "64",
-                    "--replicates",
-                    "50",
-                ],
-            )
+            [
+                "sensitivity",
+                "--method",
+                "sobol",
+                "--factors",
+                "coefficients",
+                "--base",
+                "64",
+                "--replicates",
+                "50",
+            ]
         )
     rows = []
-    for i, (label, args) in enumerate(commands):
+    for i, (command, *rest) in enumerate(commands):
         out = tmp / f"study-{i}"
-        command, *rest = args
         seconds, peak = measure(
             [*PATRONAGE, command, str(SCENARIO), *rest, "--out", str(out), "--no-progress"]
         )
@@ -197,7 +171,8 @@ def studies(tmp: Path, quick: bool, full: bool) -> list[Measurement]:
             runs = json.loads(settings.read_text())["runs"]
         else:
             runs = json.loads((out / "manifest.json").read_text())["runs"]["total"]
-        rows.append(Measurement(f"patronage {label}", runs, "none", seconds, peak))
+        label = f"patronage {command} " + " ".join(rest)
+        rows.append(Measurement(label, runs, "none", seconds, peak))
     return rows
 
 
