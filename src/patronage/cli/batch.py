@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 
 from patronage.analysis.binning import DEFAULT_BINS, pooled_note
-from patronage.analysis.precision import run_to_precision
-from patronage.analysis.sensitivity import INDICES, read_indices
 from patronage.cli.options import add_series, add_set, positive_int, seed
 from patronage.errors import EXIT_BAD_INPUT, InputError
 from patronage.experiments.batch import ENGINES, run_batch
@@ -21,7 +19,6 @@ from patronage.experiments.design import (
 )
 from patronage.experiments.design_file import read_design
 from patronage.experiments.executors import default_workers, make_executor
-from patronage.reporting.sensitivity import indices_display
 from patronage.reporting.tables import FORMATS, render, summary_display
 from patronage.results import store
 from patronage.results.folder import open_results
@@ -176,6 +173,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     }
     try:
         if args.precision is not None:
+            from patronage.analysis.precision import run_to_precision
+
             manifest = run_to_precision(
                 loaded,
                 design,
@@ -230,6 +229,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if note:
         print(f"summary: {note}", file=sys.stdout if human else sys.stderr)
     print(render(summary, args.format, summary_display(summary)))
+    from patronage.analysis.sensitivity import INDICES, read_indices
+    from patronage.reporting.sensitivity import indices_display
+
     indices = read_indices(results)
     if indices is not None and human:
         method = results.manifest["sensitivity"]["method"]

@@ -7,12 +7,9 @@ import sys
 from pathlib import Path
 
 from patronage.analysis.factors import FACTOR_SETS, checked, parse_factors
-from patronage.analysis.sensitivity import INDICES, Study, run_study
 from patronage.cli.options import add_set, positive_int, seed
 from patronage.engines.base import ENGINES
 from patronage.errors import InputError
-from patronage.experiments.executors import make_executor
-from patronage.reporting.sensitivity import indices_display
 from patronage.reporting.tables import FORMATS, render
 from patronage.results import store
 from patronage.scenario.loader import LoadedScenario, load
@@ -53,6 +50,8 @@ def out_folder(args: argparse.Namespace, loaded: LoadedScenario) -> Path:
 
 def batch_options(args: argparse.Namespace) -> dict:
     """Keyword arguments of experiments.run_batch from the shared options."""
+    from patronage.experiments.executors import make_executor
+
     return {
         "executor": make_executor("local", args.workers, None),
         "steps": args.steps,
@@ -70,7 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="which inputs drive each partner's P(realign), P(collapse) and final state",
         description="Global sensitivity analysis with SALib: a Morris or Sobol' design over "
         "the factors, run as one resumable batch; writes the result folder plus "
-        f"{INDICES} (indices per partner, output and factor, with 95% intervals).",
+        "indices.parquet (indices per partner, output and factor, with 95% intervals).",
     )
     add_study_options(p, DEFAULT_REPLICATES)
     p.add_argument("--method", choices=("morris", "sobol"), default="morris")
@@ -105,6 +104,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from patronage.analysis.sensitivity import INDICES, Study, run_study
+    from patronage.reporting.sensitivity import indices_display
+
     loaded = load(args.scenario, args.set)
     factors = checked(loaded, parse_factors(args.factor, args.factors))
     size = args.trajectories if args.method == "morris" else args.base

@@ -6,28 +6,22 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from patronage.analysis.factors import whole_number_field
-from patronage.analysis.tipping import Search
-from patronage.analysis.tipping_batches import (
-    CROSSINGS,
-    METHOD,
-    OUTCOMES,
-    SETTINGS,
-    StageRunner,
-    crossings_table,
-    search_partner,
-    write_outputs,
-)
 from patronage.cli.options import positive_int
 from patronage.cli.sensitivity import add_study_options, batch_options, out_folder
 from patronage.errors import InputError
 from patronage.experiments.design import parse_sample
-from patronage.reporting.crossings import crossing_text, crossings_figure
-from patronage.reporting.tables import render
 from patronage.scenario.loader import LoadedScenario, load, override_scenario
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 COARSE_REPLICATES = 200
+OUTCOMES = ("realign", "collapse")
+SETTINGS = "tipping.json"  # analysis.tipping_batches.SETTINGS: marks a tipping folder
 FIGURE = "tipping.png"
 
 
@@ -37,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="where a partner's P(realign) or P(collapse) crosses a target as a field varies",
         description="A coarse scan of the field, then rounds of refinement around every "
         "crossing of the target, with common random numbers where the engine has them. "
-        f"Every crossing is reported with its direction and a 95% interval ({METHOD}).",
+        "Every crossing is reported with its direction and a 95% interval (logistic fit per "
+        "bracket, replicate bootstrap).",
     )
     add_study_options(p, COARSE_REPLICATES)
     p.add_argument("--field", required=True, metavar="PATH", help="the field to vary")
@@ -92,7 +87,35 @@ def field_range(loaded: LoadedScenario, field: str, given: str | None) -> tuple[
     return low, high
 
 
+def claim_folder(args: argparse.Namespace, out: Path) -> None:
+    """A new tipping folder; --force replaces only a tipping folder (it has tipping.json)."""
+    if not args.resume and out.exists():
+        if not args.force or not (out / SETTINGS).exists():
+            raise InputError(
+                "already exists; choose another --out, --resume it, or --force to replace a "
+                "tipping folder",
+                source=str(out),
+            )
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+
 def cmd_tipping(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from patronage.analysis.tipping import Search
+    from patronage.analysis.tipping_batches import (
+        CROSSINGS,
+        METHOD,
+        StageRunner,
+        crossings_table,
+        search_partner,
+        write_outputs,
+    )
+    from patronage.reporting.crossings import crossings_figure
+    from patronage.reporting.plots import save_figure
+    from patronage.reporting.tables import render
+
     loaded = load(args.scenario, args.set)
     ids = loaded.scenario.partner_ids()
     partners = ids if args.partner == "all" else [args.partner]
@@ -111,15 +134,7 @@ def cmd_tipping(args: argparse.Namespace) -> int:
         args.rounds,
     )
     out = out_folder(args, loaded)
-    if not args.resume and out.exists():
-        if not args.force or not (out / SETTINGS).exists():
-            raise InputError(
-                "already exists; choose another --out, --resume it, or --force to replace a "
-                "tipping folder",
-                source=str(out),
-            )
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+    claim_folder(args, out)
     options = batch_options(args)
     options["replace"] = False
     options.pop("resume")
@@ -134,8 +149,6 @@ def cmd_tipping(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"stopped; finish it with the same command and --resume {out}", file=sys.stderr)
         return 130
-    import pandas as pd
-
     table = crossings_table(found, args.field, args.outcome, args.target)
     everything = pd.concat(curves)
     settings = {
@@ -149,28 +162,39 @@ def cmd_tipping(args: argparse.Namespace) -> int:
         "search": search.__dict__,
         "method": METHOD,
         "runs": stages.runs,
+        # common random numbers across levels (replicate k one stream) or a stream per run
+        "streams": stages.opened["scan"].design.get("streams", "independent"),
     }
     write_outputs(out, settings, table)
-    figure = crossings_figure(
-        everything,
-        pd.DataFrame(stages.refined, columns=["partner", "level", "p"]),
-        table,
-        args.field,
-        args.outcome,
-        args.target,
-    )
-    from patronage.reporting.plots import save_figure
-
+    refined = pd.DataFrame(stages.refined, columns=["partner", "level", "p"])
+    figure = crossings_figure(everything, refined, table, args.field, args.outcome, args.target)
     save_figure(figure, out / FIGURE, "png")
     if args.format in ("csv", "json"):
         print(render(table, args.format))
+    text = answers(table, everything, partners, args, (low, high))
+    print(text, file=sys.stdout if args.format == "table" else sys.stderr)
+    print(f"wrote {out}/ ({stages.runs} runs; {CROSSINGS}, {SETTINGS}, {FIGURE})", file=sys.stderr)
+    return 0
+
+
+def answers(
+    table: pd.DataFrame,
+    curves: pd.DataFrame,
+    partners: list[str],
+    args: argparse.Namespace,
+    span: tuple[float, float],
+) -> str:
+    """One line per crossing (or per partner without one), and the levels left unresolved."""
+    from patronage.reporting.crossings import crossing_text
+
+    lines = []
     for partner in partners:
         rows = table[table["partner"] == partner]
-        lines = [crossing_text(r, args.outcome) for _, r in rows.iterrows()] or [
+        lines += [crossing_text(r, args.outcome) for _, r in rows.iterrows()] or [
             f"{partner} P({args.outcome}) does not cross {args.target:g} over {args.field} "
-            f"{low:g}-{high:g}"
+            f"{span[0]:g}-{span[1]:g}"
         ]
-        close = everything[(everything["partner"] == partner) & everything["unresolved"]]
+        close = curves[(curves["partner"] == partner) & curves["unresolved"]]
         if not close.empty:
             lines.append(
                 f"{partner} P({args.outcome}) stays within its 95% interval of "
@@ -178,6 +202,4 @@ def cmd_tipping(args: argparse.Namespace) -> int:
                 f"{', '.join(f'{x:g}' for x in close['level'])}: a crossing there can be "
                 "neither found nor ruled out (more --refine-replicates narrow it)"
             )
-        print("\n".join(lines), file=sys.stdout if args.format == "table" else sys.stderr)
-    print(f"wrote {out}/ ({stages.runs} runs; {CROSSINGS}, {SETTINGS}, {FIGURE})", file=sys.stderr)
-    return 0
+    return "\n".join(lines)
