@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from patronage.experiments.batch import run_batch as _run_batch
-from patronage.experiments.design import Design, merged
+from patronage.experiments.design import Design, merged, plain
 from patronage.experiments.design_file import read_design
 from patronage.experiments.executors import default_workers, make_executor
 from patronage.results import store
@@ -43,6 +43,8 @@ def run_batch(
     Values may be numpy numbers (np.linspace, a sampler's array).
     """
     loaded = scenario if isinstance(scenario, LoadedScenario) else load(scenario, overrides)
+    # numpy numbers (np.int64(24) from a loop over an array) are taken as the numbers they are
+    steps, series_every, workers, n_samples = plain((steps, series_every, workers, n_samples))
     explicit: list[dict[str, Any]] | None = None
     if isinstance(design, str | Path):
         explicit, design = read_design(design, loaded), None

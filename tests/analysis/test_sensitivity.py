@@ -112,6 +112,11 @@ def test_sensitivity_command_writes_a_resumable_folder_with_indices(tmp_path):
     report = run_cli("report", out, "--out", tmp_path / "r.html")
     assert report.code == 0 and "Sensitivity (morris" in (tmp_path / "r.html").read_text()
     summary = run_cli("summary", out)
+    (out / "indices.parquet").unlink()  # lost after the batch completed: summary says how
+    lost = run_cli("summary", out)
+    assert lost.code == 2 and len(lost.err_lines) == 1 and "--resume" in lost.err
+    rebuilt = run_cli("sensitivity", SYRIA, *SMALL, "--resume", out, "--format", "csv")
+    assert rebuilt.code == 0 and (out / "indices.parquet").read_bytes() == before
     assert (
         summary.code == 0
         and "mu*" in summary.out

@@ -79,8 +79,9 @@ def test_numpy_values_accepted_and_stored_as_plain_numbers(tmp_path):
         SYRIA,
         design=frame,
         replicates=np.int64(3),
+        steps=np.int64(12),
+        workers=np.int32(1),
         engine="ensemble",
-        steps=12,
         series_every=None,
         out=tmp_path / "api",
     )
