@@ -52,8 +52,10 @@ def test_both_crossings_found_with_direction(common):
         assert abs(crossing.level - truth) < 0.01
 
 
-def test_interval_coverage_over_seeds():
-    """Each crossing's 95% interval covers the true level in about 95% of 200 searches.
+@pytest.mark.parametrize("common", [True, False], ids=["common-streams", "independent"])
+def test_interval_coverage_over_seeds(common):
+    """Each crossing's 95% interval covers the true level in about 95% of 200 searches, with
+    common random numbers across levels (the default) and with a stream per run.
 
     The count of covering intervals is Binomial(200, 0.95) if the intervals are exact: mean
     190, sd sqrt(200 x 0.95 x 0.05) = 3.08. The test accepts 190 +/- 3 sd, 181 to 199: a
@@ -63,7 +65,7 @@ def test_interval_coverage_over_seeds():
     search = Search(0.0, 1.0, refine_replicates=400, boot=500)
     covered = np.zeros(2, dtype=int)
     for seed in range(200):
-        _, found = find_crossings(stub_engine(seed), search, 0.5, seed=seed)
+        _, found = find_crossings(stub_engine(seed, common), search, 0.5, seed=seed)
         assert [c.direction for c in found] == [UPWARD, DOWNWARD], seed
         covered += [
             c.low <= truth <= c.high for c, truth in zip(found, (UP_AT, DOWN_AT), strict=True)
@@ -106,6 +108,8 @@ def test_tipping_command_on_the_model_finds_the_upward_crossing_and_resumes(tmp_
     again = run_cli("tipping", SYRIA, "--partner", "pmf_mainstream", *SMALL, "--resume", out)
     assert again.code == 0, again.err
     assert (out / "crossings.csv").read_text() == crossings and again.out == first.out
+    summary = run_cli("summary", out)
+    assert summary.code == 0 and summary.out == first.out
 
 
 @pytest.mark.parametrize(

@@ -217,6 +217,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
+    if (Path(args.folder) / "tipping.json").exists():  # a tipping folder: its crossings
+        from patronage.cli.tipping import print_crossings
+
+        return print_crossings(Path(args.folder), args.format)
     results = open_results(args.folder)
     by = [b if b.startswith("param.") else f"param.{b}" for b in args.by] if args.by else None
     if by:

@@ -203,3 +203,30 @@ def answers(
                 "neither found nor ruled out (more --refine-replicates narrow it)"
             )
     return "\n".join(lines)
+
+
+def print_crossings(folder: Path, fmt: str) -> int:
+    """`summary` of a tipping folder: its crossings as written (no model runs)."""
+    import json
+
+    import pandas as pd
+
+    from patronage.analysis.tipping_batches import CROSSINGS
+    from patronage.reporting.crossings import crossing_text
+    from patronage.reporting.tables import render
+
+    settings = json.loads((folder / SETTINGS).read_text(encoding="utf-8"))
+    table = pd.read_csv(folder / CROSSINGS)
+    if fmt in ("csv", "json"):
+        print(render(table, fmt))
+        return 0
+    lines = [crossing_text(row, settings["outcome"]) for _, row in table.iterrows()]
+    found = set(table["partner"])
+    lines += [
+        f"{p} P({settings['outcome']}) does not cross {settings['target']:g} over "
+        f"{settings['field']} {settings['search']['low']:g}-{settings['search']['high']:g}"
+        for p in settings["partners"]
+        if p not in found
+    ]
+    print("\n".join(lines))
+    return 0
