@@ -276,3 +276,35 @@ def test_compare_opens_folders_by_path(base, cut):
     frame = compare(str(base.path), cut.path)
     pd.testing.assert_frame_equal(frame, compare(base, cut))
     assert not math.isnan(frame["p_value"].iloc[0])
+
+
+# --- new patrons ------------------------------------------------------------------------------
+
+
+def shares_of_new_patrons(results: Results, partner: str, level: float) -> str:
+    """Shares of the first realignments by new patron, worked out from the events table:
+    largest share first, ties by name; "-" when the partner never realigned."""
+    runs = results.runs[results.runs["param.withdrawal.level"] == level]["run_id"]
+    ev = results.events
+    first = ev[(ev["kind"] == "realign") & (ev["partner"] == partner) & ev["run_id"].isin(runs)]
+    counts = first.drop_duplicates("run_id")["to"].value_counts()
+    if counts.empty:
+        return "-"
+    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{name} {count / counts.sum():.2f}" for name, count in items)
+
+
+@pytest.mark.parametrize("other", ["cut", "reps10"])  # paired, then unpaired
+def test_new_patron_shares_on_realign_rows(base, other, request):
+    frame = compare(base, request.getfixturevalue(other))
+    realign = frame[frame["outcome"] == "realign"]
+    for _, row in realign.iterrows():
+        level = row["param.withdrawal.level"]
+        assert row["new_patrons_a"] == shares_of_new_patrons(base, row["partner"], level)
+    assert (realign["new_patrons_a"] == "-").any() and (realign["new_patrons_a"] != "-").any()
+    assert (frame.loc[frame["outcome"] == "collapse", "new_patrons_a"] == "-").all()
+    assert frame["paired"].tolist() == [other == "cut"] * len(frame)
+
+
+def test_a_frame_without_notes_has_none():
+    assert notes(pd.DataFrame()) == []
