@@ -163,7 +163,7 @@ def check_replaceable(path: Path) -> None:
     """--force replaces result folders only: never a file, a symlink or someone's project."""
     if path.is_symlink() or not path.is_dir():
         raise InputError("is not a folder; --force only replaces result folders", source=str(path))
-    if any(path.iterdir()) and not (path / MANIFEST).is_file() and not path.name.startswith("."):
+    if any(path.iterdir()) and not (path / MANIFEST).is_file():
         raise InputError(
             "is not a patronage result folder (no manifest.json); --force only replaces those",
             source=str(path),

@@ -1,0 +1,229 @@
+"""Result folders: every refusal word for word, --force that replaces only our folders, a
+failing run that leaves nothing behind, fresh default names, and manifests that are not ours.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from batch_fixtures import run_cli
+
+from patronage.errors import InputError
+from patronage.results import store
+from patronage.results.folder import open_results
+
+EXISTS = "already exists; choose another --out, or add --force to replace it"
+NOT_A_FOLDER = "is not a folder; --force only replaces result folders"
+NOT_OURS = "is not a patronage result folder (no manifest.json); --force only replaces those"
+
+
+@pytest.fixture
+def scenario(write_scenario, minimal_yaml) -> Path:
+    return write_scenario(minimal_yaml)
+
+
+def run(scenario: Path, out: Path, *more: str):
+    return run_cli("run", scenario, "--out", out, "--steps", "6", *more)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def leftovers(parent: Path, name: str) -> list[str]:
+    """Staged or old copies of `name` beside it (hidden, `.NAME.tmp-*` or `.NAME.old-*`)."""
+    return sorted(p.name for p in parent.iterdir() if p.name.startswith(f".{name}."))
+
+
+# --- --out and --force ------------------------------------------------------------------------
+
+
+def test_an_existing_empty_folder_is_not_replaced_without_force(scenario, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run(scenario, out)
+    assert (result.code, result.err) == (2, f"{out}: {EXISTS}\n")
+    assert list(out.iterdir()) == []
+
+
+def test_an_existing_result_is_kept_without_force_and_replaced_with_it(scenario, tmp_path):
+    out = tmp_path / "out"
+    assert run(scenario, out).code == 0
+    before = snapshot(out)
+    result = run(scenario, out, "--seed", "5")
+    assert (result.code, result.err) == (2, f"{out}: {EXISTS}\n")
+    assert snapshot(out) == before
+    assert run(scenario, out, "--seed", "5", "--force").code == 0
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 5
+    assert leftovers(tmp_path, "out") == []
+
+
+@pytest.mark.parametrize("name", ["project", ".config"])
+def test_force_never_replaces_a_folder_we_did_not_write(scenario, tmp_path, name):
+    """A folder with someone's files and no manifest is refused, hidden or not."""
+    out = tmp_path / name
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    result = run(scenario, out, "--force")
+    assert (result.code, result.err) == (2, f"{out}: {NOT_OURS}\n")
+    assert (out / "notes.txt").read_text() == "mine"
+    assert leftovers(tmp_path, name) == []
+
+
+def test_force_never_replaces_a_file_or_a_link(scenario, tmp_path):
+    target = tmp_path / "file.txt"
+    target.write_text("mine")
+    assert run(scenario, target, "--force").err == f"{target}: {NOT_A_FOLDER}\n"
+    assert target.read_text() == "mine"
+    real = tmp_path / "real"
+    assert run(scenario, real).code == 0
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    before = snapshot(real)
+    result = run(scenario, link, "--force")
+    assert (result.code, result.err) == (2, f"{link}: {NOT_A_FOLDER}\n")
+    assert link.is_symlink() and snapshot(real) == before
+
+
+def test_force_replaces_an_empty_folder(scenario, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    assert run(scenario, out, "--force").code == 0
+    assert (out / "manifest.json").is_file()
+
+
+def test_an_out_whose_parent_cannot_be_made_is_one_line(scenario, tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder would go")
+    result = run(scenario, blocker / "out")
+    assert (result.code, result.err) == (2, f"{blocker}: cannot create the folder: File exists\n")
+
+
+# --- a run that fails leaves nothing behind ---------------------------------------------------
+
+
+@pytest.fixture
+def failing_writes(monkeypatch):
+    """The disk fills up while the run's tables are written (after the runs have been run)."""
+
+    def full(table, path):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(store, "write_table", full)
+
+
+def test_a_failing_run_leaves_no_folder(scenario, tmp_path, failing_writes):
+    out = tmp_path / "out"
+    result = run(scenario, out)
+    assert result.code == 2 and "No space left on device" in result.err
+    assert len(result.err.strip().splitlines()) == 1 and "Traceback" not in result.err
+    assert not out.exists()
+    assert leftovers(tmp_path, "out") == []
+
+
+def test_a_failing_forced_run_keeps_the_old_result(scenario, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    assert run(scenario, out).code == 0
+    before = snapshot(out)
+
+    def full(table, path):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(store, "write_table", full)
+    assert run(scenario, out, "--force", "--seed", "9").code == 2
+    assert snapshot(out) == before
+    assert leftovers(tmp_path, "out") == []
+
+
+# --- default names ----------------------------------------------------------------------------
+
+
+def test_default_out_is_fresh_even_for_a_third_run_in_one_second(tmp_path, monkeypatch):
+    """Runs in a loop over seeds can start within one second: each gets its own folder."""
+    monkeypatch.chdir(tmp_path)
+    first = store.default_out("tiny")
+    assert first.parent == Path("results") and first.name.startswith("tiny-")
+    stamp = first.name.removeprefix("tiny-")
+    assert len(stamp) == len("20260101-120000") and stamp[8] == "-"
+    # the next second too, in case the clock turns between the calls below
+    stamps = {stamp, _next_second(stamp)}
+    for s in stamps:
+        (tmp_path / "results" / f"tiny-{s}").mkdir(parents=True)
+        (tmp_path / "results" / f"tiny-{s}-2").mkdir()
+    third = store.default_out("tiny")
+    assert third.name in {f"tiny-{s}-3" for s in stamps}
+
+
+def _next_second(stamp: str) -> str:
+    from datetime import datetime, timedelta
+
+    when = datetime.strptime(stamp, "%Y%m%d-%H%M%S") + timedelta(seconds=1)
+    return when.strftime("%Y%m%d-%H%M%S")
+
+
+# --- manifests that are not ours --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "not a result folder (no manifest.json)"),
+        (
+            "{",
+            "manifest.json is not valid JSON (Expecting property name enclosed in double "
+            "quotes: line 1 column 2 (char 1))",
+        ),
+        (
+            b"\xff\xfe",
+            "manifest.json is not valid JSON ('utf-8' codec can't decode byte 0xff "
+            "in position 0: invalid start byte)",
+        ),
+        (
+            "[1, 2]",
+            f"manifest.json is not a patronage result manifest (format {store.FORMAT_VERSION})",
+        ),
+        (
+            '{"name": "someone else"}',
+            f"manifest.json is not a patronage result manifest (format {store.FORMAT_VERSION})",
+        ),
+        (
+            json.dumps({"format": store.FORMAT_VERSION + 1}),
+            f"manifest.json is not a patronage result manifest (format {store.FORMAT_VERSION})",
+        ),
+    ],
+    ids=["none", "not-json", "not-utf8", "a-list", "foreign", "other-format"],
+)
+def test_manifest_refusals(tmp_path, content, expected):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    if content is not None:
+        path = folder / "manifest.json"
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(InputError) as info:
+        store.read_manifest(folder)
+    assert str(info.value) == f"{folder}: {expected}"
+
+
+def test_no_such_result_folder(tmp_path):
+    with pytest.raises(InputError) as info:
+        open_results(tmp_path / "nowhere")
+    assert str(info.value) == f"{tmp_path / 'nowhere'}: no such result folder"
+
+
+# --- text outputs -----------------------------------------------------------------------------
+
+
+def test_text_outputs_refuse_a_folder_and_make_missing_parents(tmp_path):
+    folder = tmp_path / "taken"
+    folder.mkdir()
+    with pytest.raises(InputError) as info:
+        store.write_text(folder, "x")
+    assert str(info.value) == f"{folder}: is a folder; give a file name"
+    target = tmp_path / "new" / "deeper" / "report.md"
+    store.write_text(target, "# report\n")
+    assert target.read_text() == "# report\n"
+    assert [p.name for p in target.parent.iterdir()] == ["report.md"]  # no temporary left
+    store.write_json({"b": 1, "a": [1, 2]}, tmp_path / "m.json")
+    assert (tmp_path / "m.json").read_text() == '{\n  "b": 1,\n  "a": [\n    1,\n    2\n  ]\n}\n'
