@@ -227,3 +227,46 @@ def test_text_outputs_refuse_a_folder_and_make_missing_parents(tmp_path):
     assert [p.name for p in target.parent.iterdir()] == ["report.md"]  # no temporary left
     store.write_json({"b": 1, "a": [1, 2]}, tmp_path / "m.json")
     assert (tmp_path / "m.json").read_text() == '{\n  "b": 1,\n  "a": [\n    1,\n    2\n  ]\n}\n'
+
+
+# --- opening a folder for analysis -------------------------------------------------------------
+
+
+@pytest.fixture
+def result(scenario, tmp_path) -> Path:
+    out = tmp_path / "result"
+    assert run(scenario, out).code == 0
+    return out
+
+
+def test_an_unfinished_batch_is_refused_with_the_way_to_finish_it(result):
+    manifest = json.loads((result / "manifest.json").read_text())
+    manifest.update(status="running", runs={"total": 10, "done": 4, "failed": 0})
+    (result / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(InputError) as info:
+        open_results(result)
+    source = manifest["scenario"]["source"]
+    assert str(info.value) == (
+        f"{result}: batch is incomplete (its manifest says running; 4 of 10 runs done); "
+        f"finish it with `patronage batch {source} ... --resume {result}`"
+    )
+
+
+@pytest.mark.parametrize("table", store.TABLES)
+def test_a_missing_or_changed_table_is_refused(result, table):
+    path = result / f"{table}.parquet"
+    original = path.read_bytes()
+    path.write_bytes(original + b"\0")
+    with pytest.raises(InputError) as info:
+        open_results(result)
+    assert str(info.value) == (
+        f"{result}: {table}.parquet does not match the sha256 in manifest.json: the folder was "
+        "changed after it was written"
+    )
+    assert open_results(result, check=False).path == result  # when asked not to check
+    path.unlink()
+    with pytest.raises(InputError) as info:
+        open_results(result, check=False)
+    assert str(info.value) == f"{result}: {table}.parquet is missing"
+    path.write_bytes(original)
+    assert open_results(result).partners == ["assad", "hezbollah"]
