@@ -120,12 +120,13 @@ def test_cumulative(base, colours):
     assert "realigned / collapsed" in _title(fig)
     n = len(base.partners)
     assert len(realign.lines) == n and len(collapse.lines) == n
-    runs = base.runs[base.runs["param.withdrawal.level"] == 1]
+    finals = base.finals()
+    finals = finals[finals["param.withdrawal.level"] == 1]
     for ax, outcome in ((realign, "realign"), (collapse, "collapse")):
         for line in ax.lines:
             pid = line.get_label()
             x, y = line.get_data()
-            steps = runs[f"{pid}.{outcome}_step"].astype(float)
+            steps = finals.loc[finals["partner"] == pid, f"{outcome}_step"].astype(float)
             assert y[-1] == pytest.approx(steps.notna().mean())  # by the horizon
             assert y[list(x).index(20)] == pytest.approx((steps <= 20).mean())
             assert np.all(np.diff(y) >= 0)
@@ -208,8 +209,12 @@ def test_side_by_side(base, cut, colours):
     # the points are the probabilities at the default design point
     marker_line = fig.axes[0].containers[0].lines[0]
     y = marker_line.get_ydata()
-    runs = base.runs[base.runs["param.withdrawal.level"] == 1]
-    want = [runs[f"{p}.realign_step"].notna().mean() for p in sorted(base.partners)]
+    finals = base.finals()
+    finals = finals[finals["param.withdrawal.level"] == 1]
+    want = [
+        finals.loc[finals["partner"] == p, "realign_step"].notna().mean()
+        for p in sorted(base.partners)
+    ]
     assert np.allclose(y, want)
 
 
@@ -219,7 +224,7 @@ def test_side_by_side(base, cut, colours):
 def test_network(base):
     fig = plots.network(base, step=24)
     (ax,) = fig.axes
-    resolved = base.manifest["scenario"]["resolved"]["partners"]
+    resolved = base.resolved["partners"]
     edges = sum(len(p.get("watches") or {}) for p in resolved)
     arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
     assert len(arrows) == edges

@@ -131,9 +131,9 @@ def pairing(a: Results, b: Results) -> tuple[bool, str]:
     )
 
 
-def _resolved_value(manifest: dict[str, Any], dotted: str) -> Any:
-    """The value of a dotted scenario field in a manifest's resolved scenario (or KeyError)."""
-    node: Any = manifest["scenario"]["resolved"]
+def _resolved_value(results: Results, dotted: str) -> Any:
+    """The value of a dotted scenario field in a batch's resolved scenario (or KeyError)."""
+    node: Any = results.resolved
     for part in dotted.split("."):
         if isinstance(node, dict):
             node = node[part]
@@ -213,7 +213,7 @@ def _align_sweeps(a: Results, b: Results, common: bool) -> tuple[Keep, list[str]
     at: dict[str, Any] = {}
     for name in sweeps:
         try:
-            at[name] = matching_value(_resolved_value(fixed.manifest, name))
+            at[name] = matching_value(_resolved_value(fixed, name))
         except KeyError:
             at[name] = None
     found = all(at[name] in [matching_value(v) for v in sweeps[name]] for name in sweeps)

@@ -78,7 +78,7 @@ def _batch_section(index: int, results: Results) -> str:
 
     m = results.manifest
     s = m["scenario"]
-    resolved = s.get("resolved") or {}
+    resolved = results.resolved
     d = m["design"]
     scenario = [
         ("name", s["name"]),

@@ -465,6 +465,8 @@ def _list_index(items: list[Any], part: str) -> int | None:
 
 def override_scenario(loaded: LoadedScenario, assignments: dict[str, Any]) -> Scenario:
     """Apply already-parsed values (from a sweep) to a loaded scenario and validate."""
+    if not assignments:  # the loaded scenario is already validated: no second pass
+        return loaded.scenario
     data = loaded.data
     touched: list[PathKey] = []
     for dotted, value in assignments.items():

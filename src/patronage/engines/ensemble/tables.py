@@ -34,7 +34,7 @@ def build_tables(
     alternatives = [*scenario.patron_ids(), NONE_PATRON]
     n = len(partner_ids)
     # runs
-    schema = store.runs_schema(params, partner_ids)
+    schema = store.runs_schema(params)
     run_ids = np.concatenate([ch.run_ids for ch in chunks]) if chunks else np.zeros(0, np.int64)
     n_runs = run_ids.size
     columns: dict[str, pa.Array] = {
@@ -44,26 +44,13 @@ def build_tables(
     for name, value in params.items():
         column = f"param.{name}"
         columns[column] = pa.array([value] * n_runs, type=schema.field(column).type)
+    runs = pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)
+    # outcomes: the (runs, partners) arrays, run-major
     final = {
         f: (np.concatenate([ch.final[f] for ch in chunks]) if chunks else np.zeros((0, n)))
         for f in (*FINAL_FIELDS, "realign_step", "collapse_step")
     }
-    # one long array per field, partner by partner, cut into zero-copy column slices
-    long: dict[str, pa.Array] = {}
-    for f, values in final.items():
-        flat = np.ascontiguousarray(values.T).ravel()
-        if f == "status":
-            long[f] = _strings(list(STATUSES), flat)
-        elif f == "patron":
-            long[f] = _strings(alternatives, flat)
-        elif f in ("realign_step", "collapse_step"):
-            long[f] = pa.array(flat, mask=flat < 0, type=pa.int32())
-        else:
-            long[f] = pa.array(flat, type=pa.float64())
-    for i, pid in enumerate(partner_ids):
-        for f, array in long.items():
-            columns[f"{pid}.{f}"] = array.slice(i * n_runs, n_runs)
-    runs = pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)
+    outcomes = store.outcomes_table(run_ids, partner_ids, alternatives, final)
 
     # events: block by block, runs in the order given
     parts = [ch.events for ch in chunks if ch.events["run"].size]
@@ -112,4 +99,4 @@ def build_tables(
         arrays.append(_strings(list(STATUSES), status))
         arrays.append(_strings(alternatives, patron))
         series = pa.Table.from_arrays(arrays, schema=store.SERIES_SCHEMA)
-    return GroupTables(runs=runs, events=events, series=series, failed=failed)
+    return GroupTables(runs=runs, outcomes=outcomes, events=events, series=series, failed=failed)
