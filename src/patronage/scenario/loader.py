@@ -21,7 +21,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from patronage.errors import InputError
+from patronage.errors import InputError, listed
+from patronage.scenario.paths import list_index
 from patronage.scenario.schema import NONE_PATRON, Scenario
 
 RESERVED_IDS = (NONE_PATRON, "param", "run_id", "seed")  # 'none' is an alternative; the rest
@@ -378,7 +379,7 @@ def check_references(s: Scenario) -> tuple[PathKey, str] | None:
 
 
 def _list(ids: list[str]) -> str:
-    return ", ".join(ids) if len(ids) <= 12 else ", ".join(ids[:12]) + ", ..."
+    return listed(ids, limit=12)
 
 
 # --- overrides by dotted path ---------------------------------------------------------------
@@ -424,11 +425,11 @@ def apply_override(
         last = i == len(parts) - 1
         walked.append(part)
         if isinstance(node, list):
-            index = _list_index(node, part)
+            index = list_index(node, part)
             if index is None:
                 ids = [str(item.get("id")) for item in node if isinstance(item, dict)]
                 raise InputError(
-                    f"no item with id '{part}' (ids: {', '.join(ids) or 'none'})",
+                    f"no item with id '{part}' (ids: {listed(ids)})",
                     source="--set",
                     field=".".join(walked[:-1]) or dotted,
                 )
@@ -452,15 +453,6 @@ def apply_override(
     if touched is not None:
         touched.append(tuple(loc))
     return out
-
-
-def _list_index(items: list[Any], part: str) -> int | None:
-    for i, item in enumerate(items):
-        if isinstance(item, dict) and str(item.get("id")) == part:
-            return i
-    if part.isdigit() and int(part) < len(items):
-        return int(part)
-    return None
 
 
 def override_scenario(loaded: LoadedScenario, assignments: dict[str, Any]) -> Scenario:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from patronage.errors import InputError
+from patronage.errors import InputError, listed
 from patronage.reporting.plots.style import (
     STEP_LABEL,
     TITLE_SIZE,
@@ -36,7 +36,7 @@ def trajectories(
     partners = list(partners) if partners is not None else results.partners
     unknown = [p for p in partners if p not in results.partners]
     if unknown:
-        raise InputError(f"no such partner in this batch: {', '.join(unknown)}", source="partners")
+        raise InputError(f"no such partner in this batch: {listed(unknown)}", source="partners")
     colors = colors or partner_colors(results.partners)
     series = results.series
     if series.empty:
