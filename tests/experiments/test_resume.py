@@ -185,9 +185,7 @@ def test_stopped_folder(stopped):
     assert m["chunks_done"] == [0, 1]
     assert m["runs"]["done"] == 6
     assert sorted(p.name for p in (stopped / "chunks").glob("*.parquet")) == [
-        f"{i:06d}-{t}.parquet"
-        for i in (0, 1)
-        for t in ("events", "outcomes", "runs", "series")
+        f"{i:06d}-{t}.parquet" for i in (0, 1) for t in ("events", "outcomes", "runs", "series")
     ]
     with pytest.raises(InputError) as info:
         open_results(stopped)

@@ -127,7 +127,7 @@ def test_summary_of_many_partners_prints_the_likeliest_rows_and_a_count(many):
     result = run_cli("summary", many)
     assert result.code == 0, result.err
     lines = result.out.splitlines()
-    assert 150 > MAX_ROWS
+    assert MAX_ROWS < 150
     assert len(lines) == 2 + TOP_ROWS + 1  # header, rule, rows, the note
     assert f"and {150 - TOP_ROWS:,} more rows" in lines[-1] and "--all" in lines[-1]
     # the rows shown are the likeliest
