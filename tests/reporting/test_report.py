@@ -95,8 +95,9 @@ def test_report_is_one_self_contained_page(two):
 
 def test_report_embeds_every_figure_as_png(two):
     _, page = two
-    # per batch: trajectories, cumulative, tipping, network; then side by side
-    assert len(page.images) == 9
+    # per batch and swept level (2): trajectories, cumulative, network; per batch a tipping
+    # curve; then side by side per level
+    assert len(page.images) == 2 * (3 * 2 + 1) + 2
     for image in page.images:
         assert image["src"].startswith("data:image/png;base64,")
         png = base64.b64decode(image["src"].split(",", 1)[1], validate=True)

@@ -14,13 +14,13 @@ from patronage.reporting.plots.style import (
     BATCH_COLOURS,
     BATCH_MARKERS,
     TICK_SIZE,
-    TITLE_SIZE,
     batch_labels,
     final_states,
     new_figure,
     partner_colors,
     select_runs,
     style,
+    titled,
     union_partners,
 )
 from patronage.results.folder import Results
@@ -88,9 +88,13 @@ def side_by_side(
         tick.set_color(colors[pid])
     style(axes[-1], "partner", None)
     axes[0].legend(fontsize=TICK_SIZE, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="batch")
-    fig.suptitle(
-        "Realignment and collapse per partner in each batch, with Wilson 95% intervals\n"
-        + "\n".join(notes),
-        fontsize=TITLE_SIZE - 1,
+    titled(
+        fig,
+        "Realignment and collapse per partner, batch by batch",
+        [
+            *notes,
+            "Points: probabilities by the horizon, bars: Wilson 95% intervals. Look for "
+            "partners whose bars do not overlap between batches.",
+        ],
     )
     return fig

@@ -12,13 +12,14 @@ from patronage.errors import InputError
 from patronage.reporting.plots.style import (
     HEATMAP,
     LABEL_SIZE,
-    TITLE_SIZE,
     batch_label,
     final_states,
+    label_zero_lines,
     new_figure,
     partner_colors,
     partner_legend,
     style,
+    titled,
 )
 from patronage.results.folder import Results
 from patronage.results.params import show_value
@@ -82,6 +83,7 @@ def tipping_curve(
     )
     fig = new_figure(8.0, 5.5)
     ax = fig.subplots()
+    at_zero = []
     for pid in results.partners:
         g = grouped[grouped["partner"] == pid]
         low, high = wilson_interval(g["k"], g["runs"])
@@ -90,19 +92,26 @@ def tipping_curve(
         ax.plot(
             x, (g["k"] / g["runs"]).to_numpy(), marker="o", color=colors[pid], label=pid, lw=1.8
         )
+        if not g["k"].any():
+            at_zero.append(pid)
+    label_zero_lines(ax, at_zero, "never realign")
     ax.set_ylim(-0.02, 1.02)
     xlabel = f"{field} ({'binned sampled value' if binned else 'swept value'})"
-    style(ax, xlabel, f"P(realign by step {results.steps}) (0-1)")
+    style(ax, xlabel, "P(realign by the horizon)")
     partner_legend(ax)
     per = grouped.groupby("x")["runs"].first()
     runs_note = (
         f"{int(per.min())}" if per.min() == per.max() else f"{int(per.min())}-{int(per.max())}"
     )
     pooled_note = f"; pooled over {', '.join(pooled)}" if pooled else ""
-    fig.suptitle(
-        f"Tipping curve: probability of realigning by step {results.steps} against {field}\n"
-        f"{batch_label(results)}: {runs_note} runs per value, Wilson 95% bands{pooled_note}",
-        fontsize=TITLE_SIZE,
+    titled(
+        fig,
+        f"Tipping curve: P(realign) against {field}",
+        [
+            f"{batch_label(results)}: {runs_note} runs per value, Wilson 95% bands{pooled_note}; "
+            f"realigned by the horizon (step {results.steps}).",
+            "Look for the value where a curve rises steeply: the partner's tipping point.",
+        ],
     )
     return fig
 
@@ -151,9 +160,13 @@ def tipping_heatmap(results: Results, fields: list[str]) -> Figure:
         bar = fig.colorbar(image, ax=axes[: len(partners)].tolist(), shrink=0.8)
         bar.set_label(f"P(realign by step {results.steps}) (0-1)", fontsize=LABEL_SIZE)
     n = int(finals.groupby([cy, cx])["run_id"].nunique().min())
-    fig.suptitle(
-        f"Probability of realigning by step {results.steps} over {fy} x {fx}, per partner\n"
-        f"{batch_label(results)}: {n} runs per cell",
-        fontsize=TITLE_SIZE,
+    titled(
+        fig,
+        f"P(realign) over {fy} x {fx}",
+        [
+            f"{batch_label(results)}: {n} runs per cell; realigned by the horizon (step "
+            f"{results.steps}), one panel per partner.",
+            "Look for the corner where the colour turns light: both fields push together.",
+        ],
     )
     return fig
