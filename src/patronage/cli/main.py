@@ -81,7 +81,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"the run failed: {failed['0']} (recorded in {out}/manifest.json)", file=sys.stderr)
         return 1
     print(run_report(result))
-    print(f"\nwrote {out}/ (manifest.json, runs.parquet, events.parquet, series.parquet)")
+    print(
+        f"\nwrote {out}/ (manifest.json, runs.parquet, outcomes.parquet, events.parquet, "
+        "series.parquet)"
+    )
     return 0
 
 

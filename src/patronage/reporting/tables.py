@@ -72,7 +72,8 @@ def summary_display(summary: pd.DataFrame) -> pd.DataFrame:
         for p, lo, hi in summary[["p_collapse", "p_collapse_low", "p_collapse_high"]].to_numpy()
     ]
     shown["top new patron"] = summary["top_new_patron"].fillna("-").to_numpy()
-    shown["median step"] = summary["median_realign_step"].to_numpy()
+    # the median of the first realignment's step, over the runs where the partner realigned
+    shown["median realign step"] = summary["median_realign_step"].to_numpy()
     return shown
 
 
