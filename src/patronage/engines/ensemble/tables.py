@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from patronage.scenario.schema import NONE_PATRON, Scenario
 # --- tables ---------------------------------------------------------------------------------
 
 
-def _strings(values: list[str | None], codes: np.ndarray) -> pa.Array:
+def _strings(values: Sequence[str | None], codes: np.ndarray) -> pa.Array:
     return pa.array(values, type=pa.string()).take(pa.array(codes.astype(np.int64, copy=False)))
 
 
@@ -91,11 +92,12 @@ def build_tables(
         arrays.append(pa.array(np.concatenate(run_col), type=pa.int64()))
         arrays.append(pa.array(np.concatenate(step_col), type=pa.int32()))
         arrays.append(_strings(partner_ids, partner_col))
+        recorded_series = [ch.series for ch in with_series if ch.series is not None]
         for f in SERIES_FIELDS:
-            values = np.concatenate([ch.series[f] for ch in with_series])
+            values = np.concatenate([series[f] for series in recorded_series])
             arrays.append(pa.array(values, type=pa.float64()))
-        status = np.concatenate([ch.series["status"] for ch in with_series])
-        patron = np.concatenate([ch.series["patron"] for ch in with_series])
+        status = np.concatenate([series["status"] for series in recorded_series])
+        patron = np.concatenate([series["patron"] for series in recorded_series])
         arrays.append(_strings(list(STATUSES), status))
         arrays.append(_strings(alternatives, patron))
         series = pa.Table.from_arrays(arrays, schema=store.SERIES_SCHEMA)

@@ -87,12 +87,12 @@ FORMATS = ("png", "svg", "pdf")
 MAX_LEVEL_FIGURES = 8  # a sweep of at most this many points gets a figure per point
 
 
-def design_points(results: Results) -> list[dict[str, Any]]:
+def design_points(results: Results) -> list[dict[str, Any] | None]:
     """The swept points drawn one figure each, or [None] (the default point, or pooled)."""
     design = results.design
     points = results.manifest.get("points") or []
     if design.get("sweeps") and not design.get("samples") and len(points) <= MAX_LEVEL_FIGURES:
-        return list(points)
+        return [dict(p) for p in points]
     return [None]
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch
@@ -134,7 +135,9 @@ def network(
         {majority[p][0] for p in nodes},
         key=lambda s: list(pcolours).index(s) if s in pcolours else 99,
     )
-    handles = [Patch(facecolor=pcolours.get(s, "#999999"), edgecolor="0.3", label=s) for s in shown]
+    handles: list[Artist] = [
+        Patch(facecolor=pcolours.get(s, "#999999"), edgecolor="0.3", label=s) for s in shown
+    ]
     handles += [
         Line2D([], [], color="0.35", linewidth=0.5 + 5.0 * w, label=f"watches, weight {w:g}")
         for w in (0.2, 0.5, 1.0)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from patronage.errors import InputError
 from patronage.results.folder import Results
@@ -81,7 +82,7 @@ def titled(fig: Figure, title: str, caption: list[str]) -> None:
     lines = text.count("\n") + 1
     bottom = min(0.3, (0.12 + 0.16 * lines) / fig.get_figheight())
     engine = fig.get_layout_engine()
-    if engine is not None:
+    if isinstance(engine, ConstrainedLayoutEngine):
         engine.set(rect=(0, bottom, 1, 1 - bottom))
     fig.text(0.01, 0.01, text, fontsize=CAPTION_SIZE, color="0.25", va="bottom", ha="left")
 
