@@ -54,7 +54,9 @@ def trajectories(
     grouped = data.groupby(["moved", "partner", "step"], sort=True)[list(VARIABLES)]
     q = {level: grouped.quantile(level) for level in (0.1, 0.5, 0.9)}
     count = grouped.size()
-    enough = max(5, int(0.1 * len(runs)))  # runs needed to draw a median at a step
+    # runs needed to draw a group's median at a step: 5, or a tenth of a large batch (every
+    # run of a batch of fewer than 5)
+    enough = max(1, min(len(runs), max(5, int(0.1 * len(runs)))))
 
     fig = new_figure(8.0, 9.5)
     axes = fig.subplots(len(VARIABLES), 1, sharex=True)
