@@ -145,3 +145,20 @@ def test_messages_cut_long_id_lists(many, current):
     assert result.code == 2
     assert len(result.err_lines) == 1
     assert "and 140 more" in result.err and len(result.err) < 600
+
+
+def test_figures_of_many_partners_show_the_likeliest_twelve_and_no_network(many, tmp_path):
+    from patronage.reporting import plots
+
+    results = open_results(many)
+    figures = dict(plots.standard_figures([results]))
+    assert set(figures) == {"cumulative"}  # no series, no sweep; no network of 150 partners
+    realign_axis = figures["cumulative"].axes[0]
+    drawn = [line.get_label() for line in realign_axis.lines]
+    assert len(drawn) == plots.MAX_PARTNERS_DRAWN
+    full = results.summary()
+    likeliest = full[["p_realign", "p_collapse"]].max(axis=1)
+    cut = likeliest.sort_values(ascending=False).iloc[plots.MAX_PARTNERS_DRAWN - 1]
+    shown = full[full["partner"].isin(drawn)]
+    assert (shown[["p_realign", "p_collapse"]].max(axis=1) >= cut).all()
+    assert "12 of 150 partners shown" in plots.style.caption_of(figures["cumulative"])

@@ -202,3 +202,13 @@ def final_states(results: Results) -> pd.DataFrame:
     finals = results.finals()
     finals["realigned"] = finals["realign_step"].notna()
     return finals
+
+
+def shown_note(results: Results, drawn: Sequence[str]) -> str:
+    """A caption line when a figure shows some of a batch's partners ("" when all)."""
+    if len(drawn) >= len(results.partners):
+        return ""
+    return (
+        f"{len(drawn)} of {len(results.partners):,} partners shown: those likeliest to realign "
+        "or collapse."
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -18,6 +19,7 @@ from patronage.reporting.plots.style import (
     new_figure,
     partner_colors,
     partner_legend,
+    shown_note,
     style,
     titled,
 )
@@ -31,19 +33,22 @@ def tipping_curve(
     results: Results,
     field: str | None = None,
     colors: dict[str, str] | None = None,
+    partners: Sequence[str] | None = None,
 ) -> Figure:
-    """P(realign by the horizon) against a swept field, per partner, with Wilson 95% bands.
+    """P(realign by the horizon) against a swept field, per partner (all, or `partners`),
+    with Wilson 95% bands.
 
     Without `field`: the batch's one swept field, or with two swept fields a heat map per
     partner (P(realign) over the grid). A sampled (Latin hypercube) field is binned into ten
     equal-width bins. Other swept fields are pooled, and the title says so.
     """
     colors = colors or partner_colors(results.partners)
+    drawn = list(partners) if partners is not None else results.partners
     sweeps = results.design.get("sweeps") or {}
     samples = results.design.get("samples") or {}
     if field is None:
         if len(sweeps) == 2:
-            return tipping_heatmap(results, list(sweeps))
+            return tipping_heatmap(results, list(sweeps), drawn)
         if len(sweeps) == 1:
             field = next(iter(sweeps))
         elif not sweeps and len(samples) == 1:
@@ -84,7 +89,7 @@ def tipping_curve(
     fig = new_figure(8.0, 5.5)
     ax = fig.subplots()
     at_zero = []
-    for pid in results.partners:
+    for pid in drawn:
         g = grouped[grouped["partner"] == pid]
         low, high = wilson_interval(g["k"], g["runs"])
         x = g["x"].to_numpy(float)
@@ -110,19 +115,22 @@ def tipping_curve(
         [
             f"{batch_label(results)}: {runs_note} runs per value, Wilson 95% bands{pooled_note}; "
             f"realigned by the horizon (step {results.steps}).",
+            shown_note(results, drawn),
             "Look for the value where a curve rises steeply: the partner's tipping point.",
         ],
     )
     return fig
 
 
-def tipping_heatmap(results: Results, fields: list[str]) -> Figure:
+def tipping_heatmap(
+    results: Results, fields: list[str], partners: Sequence[str] | None = None
+) -> Figure:
     fy, fx = fields
     finals = final_states(results)
     cy, cx = f"param.{fy}", f"param.{fx}"
     ys = sorted(finals[cy].unique())
     xs = sorted(finals[cx].unique())
-    partners = results.partners
+    partners = list(partners) if partners is not None else results.partners
     ncols = min(4, len(partners))
     nrows = math.ceil(len(partners) / ncols)
     fig = new_figure(3.0 * ncols + 1.2, 2.8 * nrows + 1.0)

@@ -18,6 +18,7 @@ from patronage.reporting.plots.style import (
     partner_colors,
     partner_legend,
     select_runs,
+    shown_note,
     style,
     titled,
 )
@@ -96,6 +97,7 @@ def trajectories(
         f"Loyalty, trust and dependence over time ({where_label or 'all runs'})",
         [
             context(results, len(runs), where_label),
+            shown_note(results, partners),
             "Solid: runs where the partner is still with the incumbent (median, 10-90% band); "
             "dashed: runs where it has realigned,",
             f"its scores now toward its new patron (drawn where at least {enough} runs are in "
@@ -112,10 +114,12 @@ def cumulative(
     results: Results,
     where: dict[str, Any] | None = None,
     colors: dict[str, str] | None = None,
+    partners: Sequence[str] | None = None,
 ) -> Figure:
-    """Cumulative probability of realignment and of collapse by each step, per partner (the
-    share of runs whose first such event came at or before the step, from the events)."""
+    """Cumulative probability of realignment and of collapse by each step, per partner (all,
+    or `partners`): the share of runs whose first such event came at or before the step."""
     colors = colors or partner_colors(results.partners)
+    drawn = list(partners) if partners is not None else results.partners
     runs, where_label = select_runs(results, where)
     n = len(runs)
     steps = np.arange(results.steps + 1)
@@ -127,7 +131,7 @@ def cumulative(
         first = results.first_events(kind)[["run_id", "partner", "step"]]
         first = first[first["run_id"].isin(runs["run_id"])]
         at_zero = []
-        for pid in results.partners:
+        for pid in drawn:
             when = np.sort(first.loc[first["partner"] == pid, "step"].to_numpy(dtype=float))
             share = np.searchsorted(when, steps, side="right") / n if n else np.zeros_like(steps)
             ax.step(steps, share, where="post", color=colors[pid], linewidth=1.8, label=pid)
@@ -144,6 +148,7 @@ def cumulative(
         f"Realigned / collapsed by each step ({where_label or 'all runs'})",
         [
             context(results, n, where_label),
+            shown_note(results, drawn),
             "Share of runs in which each partner has realigned (collapsed) at or before each step.",
             "Look for the steepest rise: the months in which partners leave.",
         ],
