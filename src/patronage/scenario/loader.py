@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from patronage.errors import InputError
+from patronage.errors import InputError, listed
 from patronage.scenario.paths import list_index
 from patronage.scenario.schema import NONE_PATRON, Scenario
 
@@ -383,7 +383,7 @@ def check_references(s: Scenario) -> tuple[PathKey, str] | None:
 
 
 def _list(ids: list[str]) -> str:
-    return ", ".join(ids) if len(ids) <= 12 else ", ".join(ids[:12]) + ", ..."
+    return listed(ids, limit=12)
 
 
 # --- overrides by dotted path ---------------------------------------------------------------
@@ -435,7 +435,7 @@ def apply_override(
                 ids = [str(item["id"]) for item in node if isinstance(item, dict) and "id" in item]
                 count = f"{len(node)} item{'s' * (len(node) != 1)}, numbered from 0"
                 raise InputError(
-                    f"no item with id '{part}' (ids: {', '.join(ids) or 'none'}; {count})",
+                    f"no item with id '{part}' (ids: {listed(ids)}; {count})",
                     source="--set",
                     field=".".join(walked[:-1]) or dotted,
                 )
@@ -463,6 +463,8 @@ def apply_override(
 
 def override_scenario(loaded: LoadedScenario, assignments: dict[str, Any]) -> Scenario:
     """Apply already-parsed values (from a sweep) to a loaded scenario and validate."""
+    if not assignments:  # the loaded scenario is already validated: no second pass
+        return loaded.scenario
     data = loaded.data
     touched: list[PathKey] = []
     for dotted, value in assignments.items():
