@@ -60,7 +60,9 @@ def variant(results: Results, keep_runs=None, **manifest_changes) -> Results:
     out = Results(results.path, manifest)
     runs = results.runs if keep_runs is None else results.runs[keep_runs(results.runs)]
     out.__dict__["runs"] = runs.reset_index(drop=True)  # cached_property: set what it holds
-    out.__dict__["events"] = results.events[results.events["run_id"].isin(runs["run_id"])]
+    kept = runs["run_id"]
+    out.__dict__["events"] = results.events[results.events["run_id"].isin(kept)]
+    out.__dict__["outcomes"] = results.outcomes[results.outcomes["run_id"].isin(kept)]
     return out
 
 
@@ -263,9 +265,10 @@ def test_sweep_refusals(base, unswept, other_levels):
 
 
 def test_an_unswept_batch_outside_the_sweep_is_refused_even_with_common(base, unswept):
-    elsewhere = copy.deepcopy(unswept.manifest)
-    elsewhere["scenario"]["resolved"]["withdrawal"]["level"] = 0.5
-    b = Results(unswept.path, elsewhere)
+    b = Results(unswept.path, unswept.manifest)
+    elsewhere = copy.deepcopy(unswept.resolved)  # the scenario as run, with another level
+    elsewhere["withdrawal"]["level"] = 0.5
+    b.__dict__["resolved"] = elsewhere
     assert refusal(base, b, common=True) == (
         "compare: A sweeps withdrawal.level (0, 1) but B sweeps nothing; compare batches with "
         "the same --sweep; B's own value (withdrawal.level = 0.5) is not among the swept values"

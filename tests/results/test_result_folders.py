@@ -189,8 +189,10 @@ def _next_second(stamp: str) -> str:
             f"manifest.json is not a patronage result manifest (format {store.FORMAT_VERSION})",
         ),
         (
-            json.dumps({"format": store.FORMAT_VERSION + 1}),
-            f"manifest.json is not a patronage result manifest (format {store.FORMAT_VERSION})",
+            json.dumps({"format": 99}),
+            "result format 99 is not one this version reads (formats "
+            f"{', '.join(map(str, store.READABLE_FORMATS))}); open it with the patronage version "
+            "that wrote it, or re-run the batch",
         ),
     ],
     ids=["none", "not-json", "not-utf8", "a-list", "foreign", "other-format"],
@@ -245,10 +247,9 @@ def test_an_unfinished_batch_is_refused_with_the_way_to_finish_it(result):
     (result / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(InputError) as info:
         open_results(result)
-    source = manifest["scenario"]["source"]
     assert str(info.value) == (
         f"{result}: batch is incomplete (its manifest says running; 4 of 10 runs done); "
-        f"finish it with `patronage batch {source} ... --resume {result}`"
+        f"finish it with `patronage resume {result}`"
     )
 
 

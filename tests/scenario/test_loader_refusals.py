@@ -519,7 +519,7 @@ def test_reference_refusals(tmp_path, old, new, expected):
 
 def test_long_id_lists_are_cut_after_twelve(tmp_path):
     path = tmp_path / "scenario.yaml"
-    for n_rivals, tail in ((11, ""), (12, ", ..."), (13, ", ...")):  # 12 patrons, 13, 14
+    for n_rivals, tail in ((11, ""), (12, " and 1 more"), (13, " and 2 more")):  # 12, 13, 14
         rivals = "".join(f"  - id: r{i:02d}\n" for i in range(n_rivals))
         text = edit("incumbent: iran", "incumbent: persia", edit("  - id: russia\n", rivals))
         path.write_text(text)
