@@ -111,11 +111,12 @@ def scaling(sizes: list[int], degree: int, steps: int) -> list[tuple[int, float]
 import sys, time
 from patronage.scenario.generate import generated_scenario
 from patronage.engines.ensemble import Static, simulate_block
+from patronage.rng.pcg64 import run_keys
 n, k, steps = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 static = Static(generated_scenario(n, k, seed=1))
-simulate_block(static, 0, [0], 2, series_every=None)  # warm up
+simulate_block(static, run_keys(0, [0]), [0], 2, series_every=None)  # warm up
 t = time.perf_counter()
-simulate_block(static, 0, [0], steps, series_every=None)
+simulate_block(static, run_keys(0, [0]), [0], steps, series_every=None)
 print((time.perf_counter() - t) / steps)
 """
     rows = []

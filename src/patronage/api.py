@@ -10,6 +10,7 @@ from patronage.experiments.design import Design, merged
 from patronage.experiments.executors import default_workers, make_executor
 from patronage.results import store
 from patronage.results.folder import Results, open_results
+from patronage.rng.seeds import COMMON, INDEPENDENT
 from patronage.scenario.loader import LoadedScenario, load
 
 
@@ -22,6 +23,7 @@ def run_batch(
     n_samples: int = 0,
     replicates: int | None = None,
     seed: int | None = None,
+    independent_streams: bool = False,
     overrides: list[str] | tuple[str, ...] = (),
     out: str | Path | None = None,
     workers: int | None = None,
@@ -37,7 +39,8 @@ def run_batch(
     """Run a batch and return its Results (DataFrames `.runs`, `.events`, `.series`).
 
     The design is `design`, or built from the keyword arguments on top of the scenario's own
-    `batch:` section, as on the command line.
+    `batch:` section, as on the command line. Replicate k of every design point shares
+    random stream k (common random numbers) unless `independent_streams`.
     """
     loaded = scenario if isinstance(scenario, LoadedScenario) else load(scenario, overrides)
     if design is None:
@@ -48,6 +51,7 @@ def run_batch(
             n_samples=n_samples or None,
             replicates=replicates,
             seed=seed,
+            streams=INDEPENDENT if independent_streams else COMMON,
         )
     out = out if out is not None else store.default_out(loaded.scenario.name)
     # As on the command line: the ensemble's parallelism is its arrays.

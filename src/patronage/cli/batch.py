@@ -20,6 +20,7 @@ from patronage.experiments.executors import default_workers, make_executor
 from patronage.reporting.tables import FORMATS, render, summary_display
 from patronage.results import store
 from patronage.results.folder import open_results
+from patronage.rng.seeds import COMMON, INDEPENDENT
 from patronage.scenario.loader import load
 
 EXIT_RUNS_FAILED = 1
@@ -51,6 +52,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--samples", type=positive_int, help="number of Latin hypercube points")
     p.add_argument("--seed", type=seed, help="batch seed (default: scenario's batch, else 0)")
+    p.add_argument(
+        "--independent-streams",
+        action="store_true",
+        help="a random stream per run (default: replicate k of every design point shares "
+        "stream k, common random numbers)",
+    )
     p.add_argument(
         "--workers",
         type=positive_int,
@@ -98,6 +105,7 @@ def build_design(args: argparse.Namespace, scenario_batch) -> Design:
         n_samples=args.samples,
         replicates=args.replicates,
         seed=args.seed,
+        streams=INDEPENDENT if args.independent_streams else COMMON,
     )
 
 

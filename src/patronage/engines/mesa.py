@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from patronage.engines.plan import RunPlan
 from patronage.model.model import AllianceModel
 from patronage.model.outcomes import FINAL_FIELDS
 from patronage.results.store import GroupTables
@@ -95,6 +96,52 @@ def run_group(
     partner_ids = scenario.partner_ids()
     return GroupTables(
         runs=store.dicts_table(runs, store.runs_schema(params, partner_ids)),
+        events=store.rows_table(events, store.EVENTS_SCHEMA),
+        series=store.rows_table(series, store.SERIES_SCHEMA),
+        failed=failed,
+    )
+
+
+def run_plan(
+    plan: RunPlan, batch_seed: int, steps: int | None = None, series_every: int | None = 1
+) -> GroupTables:
+    """The runs of a plan, one model each: run k on its stream's seed (child `stream_ids[k]`
+    of the batch seed), with its design point's values and the values it draws."""
+    from patronage.results import store
+    from patronage.rng.seeds import run_seed_sequence
+
+    keys = plan.keys(batch_seed)
+    draws = plan.draws(keys)
+    columns = plan.param_columns(draws)
+    by_point: dict[int, Scenario] = {}  # without ranges, one scenario per design point
+    runs, events, series, failed = [], [], [], {}
+    for k, run_id in enumerate(plan.run_ids):
+        try:
+            point = plan.point_of_run[k]
+            if draws:
+                scenario = plan.scenario(k, draws)
+            elif point in by_point:
+                scenario = by_point[point]
+            else:
+                scenario = by_point[point] = plan.scenario(k, draws)
+            result = simulate(
+                scenario,
+                run_seed_sequence(batch_seed, plan.stream_ids[k]),
+                run_id=run_id,
+                steps=steps,
+                series_every=series_every,
+                params={f"param.{name}": values[k] for name, values in columns.items()},
+            )
+        except Exception as exc:
+            failed[run_id] = f"{type(exc).__name__}: {exc}"
+            continue
+        result.run["seed"] = batch_seed
+        runs.append(result.run)
+        events += result.events
+        series += result.series
+    partner_ids = plan.loaded.scenario.partner_ids()
+    return GroupTables(
+        runs=store.dicts_table(runs, store.runs_schema(plan.param_kinds(), partner_ids)),
         events=store.rows_table(events, store.EVENTS_SCHEMA),
         series=store.rows_table(series, store.SERIES_SCHEMA),
         failed=failed,

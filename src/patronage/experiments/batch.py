@@ -10,6 +10,7 @@ so the bytes do not depend on workers, executor, completion order or interruptio
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -21,13 +22,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from patronage.engines.base import ENGINES
+from patronage.engines.plan import RunPlan
 from patronage.errors import InputError
 from patronage.experiments.chunks import ChunkOutput, Job, plan_chunks, run_chunk
 from patronage.experiments.design import Design
 from patronage.experiments.executors import Executor, InProcess
 from patronage.experiments.progress import Progress
 from patronage.results import provenance, store
-from patronage.scenario.loader import LoadedScenario, override_scenario
+from patronage.results.params import numeric_fields
+from patronage.rng.seeds import DERIVATIONS, INDEPENDENT
+from patronage.scenario.loader import (
+    LoadedScenario,
+    apply_override,
+    check_extremes,
+    override_scenario,
+)
 
 CHUNK_RUNS = {"mesa": 20, "ensemble": 2000}
 ROW_GROUP = 16_384  # rows per parquet row group: bounds consolidation memory
@@ -36,9 +45,23 @@ LARGE_MANIFEST = 256 * 1024  # bytes
 
 
 def check_points(loaded: LoadedScenario, points: list[dict[str, Any]]) -> None:
-    """Validate every design point before anything is written: bad values fail up front."""
+    """Validate every design point before anything is written: bad values fail up front,
+    with every range it leaves at its low and at its high."""
     for assignments in points:
         override_scenario(loaded, assignments)
+        if loaded.ranges:
+            plan = RunPlan(loaded, (0,), (0,), (0,), (assignments,))
+            data, touched = loaded.data, []
+            for dotted, value in assignments.items():
+                data = apply_override(data, dotted, value, touched=touched)
+            check_extremes(data, plan.ranges(), loaded.source, loaded.lines, touched)
+
+
+def ranged_inputs(loaded: LoadedScenario, design: Design) -> dict[str, dict[str, Any]]:
+    """The ranges the runs draw (a sweep or sample of a field takes over its range)."""
+    points = tuple(design.points()[:1]) or ({},)
+    plan = RunPlan(loaded, (0,), (0,), (0,), points)
+    return {r.path: r.distribution.to_dict() for r in plan.ranges()}
 
 
 def design_fingerprint(loaded: LoadedScenario, design: Design, job: Job, chunk_runs: int) -> str:
@@ -75,21 +98,33 @@ def run_batch(
         raise InputError(f"must be one of {', '.join(ENGINES)}, got '{engine}'", source="--engine")
     executor = executor or InProcess()
     chunk_runs = chunk_runs or CHUNK_RUNS[engine]
+    previous = _resumable(out) if resume else None
+    if previous is not None:  # a resume keeps the folder's streams, whatever the default
+        design = dataclasses.replace(design, streams=previous["design"]["streams"])
+    points = previous["points"] if previous is not None else design.points()
     job = Job(
-        loaded.text, loaded.source, loaded.overrides, design.seed, steps, series_every, engine
+        loaded.text,
+        loaded.source,
+        loaded.overrides,
+        design.seed,
+        steps,
+        series_every,
+        engine,
+        replicates=design.replicates,
+        streams=design.streams,
+        numeric=numeric_fields(points),
     )
     fingerprint = design_fingerprint(loaded, design, job, chunk_runs)
     chunks = out / "chunks"
     journal = chunks / "journal.jsonl"
 
-    if resume:
-        manifest = _resume_manifest(out, fingerprint)
+    if previous is not None:
+        manifest = _resume_manifest(out, previous, fingerprint)
         if manifest["status"] == "complete":
             return manifest
-        points = manifest["points"]  # as first drawn: a newer scipy cannot move them
+        # points as first drawn: a newer scipy cannot move them
         _replay_journal(manifest, journal)
     else:
-        points = design.points()
         if "steps" in design.param_names:
             raise InputError(
                 "sweep the horizon with --steps, not as a design field",
@@ -109,6 +144,7 @@ def run_batch(
             started=provenance.now(),
             engine=engine,
         )
+        ranges = ranged_inputs(loaded, design)
         manifest.update(
             fingerprint=fingerprint,
             executor=executor_name,
@@ -117,7 +153,11 @@ def run_batch(
             chunks_done=[],
             chunk_seconds={},  # compute time of each chunk (its runs are in `chunk_runs`)
             failed_runs={},
-            param_columns=[f"param.{name}" for name in design.param_names],
+            param_columns=[f"param.{name}" for name in [*design.param_names, *ranges]],
+            ranges=ranges,  # drawn per run from its own stream (rng/inputs.py)
+            streams=design.streams,
+            seed_derivation=DERIVATIONS[design.streams],
+            chunking="runs",  # chunks of consecutive runs across design points
         )
         chunks.mkdir(parents=True, exist_ok=True)
         store.write_json(manifest, out / store.MANIFEST)
@@ -210,10 +250,24 @@ def _claim_folder(out: Path, replace: bool) -> None:
         raise InputError(f"cannot create the folder: {exc.strerror}", source=str(out)) from None
 
 
-def _resume_manifest(out: Path, fingerprint: str) -> dict[str, Any]:
+def _resumable(out: Path) -> dict[str, Any]:
+    """The manifest of a folder this version can resume."""
     manifest = store.read_manifest(out)
     if manifest.get("kind") != "batch":
         raise InputError("cannot resume: not a batch folder", source=str(out))
+    if manifest.get("chunking") != "runs" and manifest.get("status") != "complete":
+        raise InputError(
+            "cannot resume: this batch was started by an older patronage (chunks by design "
+            "point, a random stream per run); finish it with that version, or start a new --out",
+            source=str(out),
+        )
+    manifest["design"].setdefault("streams", INDEPENDENT)  # folders before common streams
+    return manifest
+
+
+def _resume_manifest(out: Path, manifest: dict[str, Any], fingerprint: str) -> dict[str, Any]:
+    if manifest.get("status") == "complete" and manifest.get("chunking") != "runs":
+        return manifest  # an older folder, complete: nothing to run
     if manifest.get("fingerprint") != fingerprint:
         old = manifest.get("scenario", {}).get("sha256", "?")[:12]
         raise InputError(

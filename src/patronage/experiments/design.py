@@ -1,8 +1,10 @@
 """Experiment designs: full-factorial sweeps, Latin hypercube samples, replicates.
 
 A design expands into design points (one dict of path -> value each) times replicates.
-Run k belongs to point k // replicates and is replicate k % replicates; its seed is child k
-of the batch seed (seeds.py), so two batches with the same seed and design pair run by run.
+Run k belongs to point k // replicates and is replicate k % replicates; its seed is child
+k % replicates of the batch seed under common random numbers (the default), child k with
+independent streams (rng/seeds.py), so two batches with the same seed and design pair run
+by run, and so do the points of one batch by default.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from patronage.errors import InputError
+from patronage.rng.seeds import COMMON, STREAMS
 from patronage.scenario.loader import parse_value
 
 
@@ -27,8 +30,14 @@ class Design:
     n_samples: int = 0
     replicates: int = 1
     seed: int = 0
+    streams: str = COMMON  # common random numbers across points (rng/seeds.py)
 
     def __post_init__(self) -> None:
+        if self.streams not in STREAMS:
+            raise InputError(
+                f"streams must be one of {', '.join(STREAMS)}, got '{self.streams}'",
+                source="design",
+            )
         if self.samples and self.n_samples < 1:
             raise InputError(
                 "--sample needs --samples N (the number of points), N >= 1", source="design"
@@ -87,6 +96,7 @@ class Design:
             "replicates": self.replicates,
             "seed": self.seed,
             "run_layout": "run_id = point_index * replicates + replicate",
+            "streams": self.streams,
         }
 
 
@@ -156,6 +166,7 @@ def merged(
     n_samples: int | None = None,
     replicates: int | None = None,
     seed: int | None = None,
+    streams: str = COMMON,
 ) -> Design:
     """The design of a scenario's `batch:` section with what was given on top of it (the
     command line, or keyword arguments): each given part replaces the section's."""
@@ -168,6 +179,7 @@ def merged(
         n_samples=n if samples else 0,
         replicates=replicates or base.get("replicates") or DEFAULT_REPLICATES,
         seed=seed if seed is not None else base.get("seed", 0),
+        streams=streams,
     )
 
 

@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from patronage.errors import InputError
+from patronage.scenario.ranges import RangedInput, RangeProblem, at_extremes, split_ranges
 from patronage.scenario.schema import NONE_PATRON, Scenario
 
 RESERVED_IDS = (NONE_PATRON, "param", "run_id", "seed")  # 'none' is an alternative; the rest
@@ -45,6 +46,7 @@ class LoadedScenario:
     overrides: tuple[str, ...] = ()
     data: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     lines: dict[PathKey, int] = field(default_factory=dict, repr=False, compare=False)
+    ranges: tuple[RangedInput, ...] = ()  # inputs written as distributions (ranges.py)
 
     @property
     def sha256(self) -> str:
@@ -63,8 +65,44 @@ def from_text(text: str, source: str, overrides: tuple[str, ...] = ()) -> Loaded
     for override in overrides:
         dotted, value = split_override(override, source)
         data = apply_override(data, dotted, value, source, touched)
+    ranges: tuple[RangedInput, ...] = ()
+    if "low" in text or overrides:  # a range has a low: most files are read without a walk
+        try:
+            data, ranges = split_ranges(data)
+        except RangeProblem as problem:
+            raise blame(problem.message, problem.loc, source, lines, touched) from None
     scenario = validate(data, source, lines, touched)
-    return LoadedScenario(scenario, source, text, tuple(overrides), data, lines)
+    check_extremes(data, ranges, source, lines, touched)
+    return LoadedScenario(scenario, source, text, tuple(overrides), data, lines, ranges)
+
+
+def check_extremes(
+    data: dict[str, Any],
+    ranges: tuple[RangedInput, ...],
+    source: str,
+    lines: dict[PathKey, int],
+    overridden: list[PathKey] | tuple[PathKey, ...] = (),
+) -> None:
+    """Bounds of ranges are checked as numbers are: the scenario with every range at its
+    low, then at its high, must validate (every constraint of the schema is an interval or
+    a sum that grows with each field)."""
+    for end, extreme in at_extremes(data, ranges):
+        try:
+            validate(extreme, source, lines, overridden)
+        except InputError as exc:
+            raise InputError(
+                f"{exc.message} (at the range's {end})",
+                source=exc.source,
+                line=exc.line,
+                field=exc.field,
+            ) from None
+
+
+def locate(data: dict[str, Any], dotted: str) -> PathKey:
+    """Where a dotted path (list items by id) sits in the parsed file (list items by index)."""
+    touched: list[PathKey] = []
+    apply_override(data, dotted, None, touched=touched)
+    return touched[-1]
 
 
 def read_text(path: Path) -> str:
@@ -207,6 +245,19 @@ def _line_for(loc: PathKey, lines: dict[PathKey, int]) -> int | None:
     return None
 
 
+def blame(
+    message: str,
+    loc: PathKey,
+    source: str,
+    lines: dict[PathKey, int],
+    overridden: list[PathKey] | tuple[PathKey, ...] = (),
+) -> InputError:
+    """The error for the field at `loc`: its file line, or the --set that wrote it."""
+    if any(loc[: len(o)] == o for o in overridden):
+        return InputError(message, source=f"{source} (--set)", field=format_path(loc))
+    return InputError(message, source=source, line=_line_for(loc, lines), field=format_path(loc))
+
+
 def validate(
     data: dict[str, Any],
     source: str,
@@ -218,13 +269,6 @@ def validate(
     An error inside an `overridden` path is blamed on the override (`FILE (--set)`), not on
     a line of the file, which still holds the old value.
     """
-
-    def blame(message: str, loc: PathKey) -> InputError:
-        if any(loc[: len(o)] == o for o in overridden):
-            return InputError(message, source=f"{source} (--set)", field=format_path(loc))
-        return InputError(
-            message, source=source, line=_line_for(loc, lines), field=format_path(loc)
-        )
 
     try:
         scenario = Scenario.model_validate(data)
@@ -238,11 +282,11 @@ def validate(
         message = _describe(error, loc)
         if more:
             message += f" (and {more} more error{'s' if more > 1 else ''})"
-        raise blame(message, loc) from None
+        raise blame(message, loc, source, lines, overridden) from None
     problem = check_references(scenario)
     if problem is not None:
         loc, message = problem
-        raise blame(message, loc)
+        raise blame(message, loc, source, lines, overridden)
     return scenario
 
 
