@@ -19,7 +19,7 @@ import numpy as np
 from patronage.results.params import param_value
 from patronage.rng.inputs import draw_inputs
 from patronage.rng.pcg64 import run_keys
-from patronage.scenario.loader import LoadedScenario, apply_override, locate, validate
+from patronage.scenario.loader import LoadedScenario, assign, locate, validate
 from patronage.scenario.ranges import PathKey, RangedInput, covers, set_at
 from patronage.scenario.schema import Scenario
 
@@ -99,11 +99,9 @@ def resolve(
         data = copy.deepcopy(data)
         for loc, value in fixed.items():
             set_at(data, loc, value)
-    touched: list[PathKey] = []
-    for dotted, value in assignments.items():
-        data = apply_override(data, dotted, value, touched=touched)
     if not fixed and not assignments:
         return loaded.scenario
+    data, touched = assign(data, assignments)
     return validate(data, loaded.source, loaded.lines, touched)
 
 

@@ -31,12 +31,7 @@ from patronage.experiments.progress import Progress
 from patronage.results import provenance, store
 from patronage.results.params import numeric_fields
 from patronage.rng.seeds import DERIVATIONS, INDEPENDENT
-from patronage.scenario.loader import (
-    LoadedScenario,
-    apply_override,
-    check_extremes,
-    override_scenario,
-)
+from patronage.scenario.loader import LoadedScenario, assign, check_extremes, validate
 
 CHUNK_RUNS = {"mesa": 20, "ensemble": 2000}
 ROW_GROUP = 16_384  # rows per parquet row group: bounds consolidation memory
@@ -48,19 +43,16 @@ def check_points(loaded: LoadedScenario, points: list[dict[str, Any]]) -> None:
     """Validate every design point before anything is written: bad values fail up front,
     with every range it leaves at its low and at its high."""
     for assignments in points:
-        override_scenario(loaded, assignments)
+        data, touched = assign(loaded.data, assignments)
+        validate(data, loaded.source, loaded.lines, touched)
         if loaded.ranges:
             plan = RunPlan(loaded, (0,), (0,), (0,), (assignments,))
-            data, touched = loaded.data, []
-            for dotted, value in assignments.items():
-                data = apply_override(data, dotted, value, touched=touched)
             check_extremes(data, plan.ranges(), loaded.source, loaded.lines, touched)
 
 
-def ranged_inputs(loaded: LoadedScenario, design: Design) -> dict[str, dict[str, Any]]:
+def ranged_inputs(loaded: LoadedScenario, points: list[dict[str, Any]]) -> dict[str, Any]:
     """The ranges the runs draw (a sweep or sample of a field takes over its range)."""
-    points = tuple(design.points()[:1]) or ({},)
-    plan = RunPlan(loaded, (0,), (0,), (0,), points)
+    plan = RunPlan(loaded, (0,), (0,), (0,), tuple(points[:1]) or ({},))
     return {r.path: r.distribution.to_dict() for r in plan.ranges()}
 
 
@@ -144,7 +136,7 @@ def run_batch(
             started=provenance.now(),
             engine=engine,
         )
-        ranges = ranged_inputs(loaded, design)
+        ranges = ranged_inputs(loaded, points)
         manifest.update(
             fingerprint=fingerprint,
             executor=executor_name,

@@ -58,6 +58,7 @@ class Ensemble:
         # choice tables get an axis of runs where an input of theirs varies by run
         self.tables_per_run = st.affinity.ndim == 3 or st.schedule_per_run
         self.run_base = (np.arange(R) * ((st.n_patrons + 1) * n))[:, None]
+        self._flat_runs: np.ndarray | None = None  # flat + run_base, while flat is unchanged
         self._offers_changed()
 
         self.loyalty = np.broadcast_to(st.loyalty, shape).copy()
@@ -136,6 +137,10 @@ class Ensemble:
         the table is shared, or has a row per run (then `runs` are the cells' runs)."""
         if table.ndim == 2:
             return np.take(table, flat)
+        if runs is None and flat is self.flat:  # the cells' own patrons: kept per step
+            if self._flat_runs is None:
+                self._flat_runs = self.flat + self.run_base
+            return np.take(table, self._flat_runs)
         base = self.run_base if runs is None else self.run_base[runs, 0]
         return np.take(table, flat + base)
 
@@ -318,6 +323,7 @@ class Ensemble:
         )
         self.patron[where] = new
         self.flat[where] = target
+        self._flat_runs = None
         self.loyalty[where] = attachment
         self.loyalty_anchor[where] = attachment
         self.trust_anchor[where] = prior

@@ -254,19 +254,24 @@ class Static:
         return rules.incumbent_support(w.allocation, withdrawn, budget, w.redirect, freed)
 
     def _freed(self, withdrawn: np.ndarray) -> np.ndarray:
-        """np.dot(allocation, withdrawn) of each run, as the Mesa engine computes it (one
-        1-D dot product per distinct row, so its rounding is the same)."""
+        """np.dot(allocation, withdrawn) of each run, exactly as the Mesa engine computes it.
+
+        A row with at most one product that is not zero (one target, the usual case) sums
+        to that product in any order, so those rows take one vectorised product; any other
+        row takes numpy's 1-D dot product itself, once per distinct row.
+        """
         assert self.R is not None
-        rows = np.concatenate(
-            [
-                np.broadcast_to(self.withdrawal.allocation, (self.R, self.n)),
-                np.broadcast_to(withdrawn, (self.R, self.n)),
-            ],
-            axis=1,
-        )
-        distinct, inverse = np.unique(rows, axis=0, return_inverse=True)
-        dots = np.array([float(np.dot(row[: self.n], row[self.n :])) for row in distinct])
-        return dots[np.ravel(inverse)][:, None]
+        allocation = np.broadcast_to(self.withdrawal.allocation, (self.R, self.n))
+        withdrawn = np.broadcast_to(withdrawn, (self.R, self.n))
+        products = allocation * withdrawn  # >= +0: allocations > 0, withdrawals >= 0
+        freed = products.sum(axis=1)
+        several = np.flatnonzero(np.count_nonzero(products, axis=1) > 1)
+        if several.size:
+            rows = np.concatenate([allocation[several], withdrawn[several]], axis=1)
+            distinct, inverse = np.unique(rows, axis=0, return_inverse=True)
+            dots = [float(np.dot(row[: self.n], row[self.n :])) for row in distinct]
+            freed[several] = np.asarray(dots)[np.ravel(inverse)]
+        return freed[:, None]
 
     def hard_times(self, t: int) -> Value:
         """The budget cut in force at step t: a float, or (runs, 1) when it varies."""
