@@ -131,7 +131,7 @@ def test_latin_hypercube_points_step_together_as_the_mesa_engine_runs_them() -> 
 def test_a_range_moves_no_other_draw() -> None:
     """A range whose low and high are the file's value changes nothing but adds its column;
     a second range leaves the first one's draws as they were."""
-    base = yaml.safe_load(SYRIA.read_text())
+    base = copy.deepcopy(from_text(SYRIA.read_text(), "syria").data)  # ranges at centres
     pinned = copy.deepcopy(base)
     pinned["partners"][0]["loyalty"] = {"low": 0.4, "high": 0.4}
     one = copy.deepcopy(base)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from patronage.errors import InputError
 from patronage.rng.inputs import draw_inputs, input_counter, quantile
@@ -58,9 +59,17 @@ def test_a_ranged_scenario_loads_with_each_range_at_its_centre() -> None:
     assert not by_path["coefficients.w_offer"].integer
 
 
-def test_a_scenario_without_ranges_is_read_as_before(syria_path: Path) -> None:
-    loaded = load(syria_path, ["partners.assad.loyalty=0.4"])
+def test_a_scenario_without_ranges_is_read_as_before(minimal_yaml: str) -> None:
+    loaded = from_text(minimal_yaml, "minimal.yaml")
     assert loaded.ranges == ()
+    assert loaded.data == yaml.safe_load(minimal_yaml)
+
+
+def test_bundled_ranges_are_read_by_path(syria_path: Path) -> None:
+    loaded = load(syria_path, ["partners.assad.loyalty=0.4"])  # --set fixes a range
+    paths = [r.path for r in loaded.ranges]
+    assert "partners.assad.loyalty" not in paths
+    assert "partners.assad.dependence" in paths and "withdrawal.ramp" in paths
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,8 @@ import numpy as np
 from patronage.results.params import param_value
 from patronage.rng.inputs import draw_inputs
 from patronage.rng.pcg64 import run_keys
-from patronage.scenario.loader import LoadedScenario, assign, locate, validate
+from patronage.scenario.loader import LoadedScenario, validate
+from patronage.scenario.overrides import assign, locate
 from patronage.scenario.ranges import PathKey, RangedInput, covers, set_at
 from patronage.scenario.schema import Scenario
 
@@ -50,9 +51,11 @@ class RunPlan:
         return {name: locate(self.loaded.data, name) for name in self.designed}
 
     def ranges(self) -> tuple[RangedInput, ...]:
-        """The ranged inputs the runs draw: a sweep or sample of a field takes over its range."""
+        """The ranged inputs the runs draw, by path (not file order: the order of partners in
+        a file changes no table); a sweep or sample of a field takes over its range."""
         taken = list(self.designed_locs().values())
-        return tuple(r for r in self.loaded.ranges if not any(covers(loc, r.loc) for loc in taken))
+        kept = [r for r in self.loaded.ranges if not any(covers(loc, r.loc) for loc in taken)]
+        return tuple(sorted(kept, key=lambda r: r.path))
 
     def keys(self, batch_seed: int) -> np.ndarray:
         """Each run's stream key (streams.py): the first output of its seed's PCG64."""

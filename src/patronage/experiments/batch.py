@@ -31,7 +31,8 @@ from patronage.experiments.progress import Progress
 from patronage.results import provenance, store
 from patronage.results.params import numeric_fields
 from patronage.rng.seeds import DERIVATIONS, INDEPENDENT
-from patronage.scenario.loader import LoadedScenario, assign, check_extremes, validate
+from patronage.scenario.loader import LoadedScenario, check_extremes, validate
+from patronage.scenario.overrides import assign
 
 CHUNK_RUNS = {"mesa": 20, "ensemble": 2000}
 ROW_GROUP = 16_384  # rows per parquet row group: bounds consolidation memory

@@ -18,7 +18,7 @@ import numpy as np
 
 from patronage.errors import InputError
 from patronage.rng.seeds import COMMON, STREAMS
-from patronage.scenario.loader import parse_value
+from patronage.scenario.overrides import parse_value
 
 
 @dataclass(frozen=True)
