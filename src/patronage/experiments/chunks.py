@@ -124,7 +124,7 @@ def plan_chunks(design: Design, points: list[dict[str, Any]], chunk_runs: int) -
     """Chunks of at most `chunk_runs` consecutive runs, across design points: an engine
     steps many points together (the ensemble as arrays over runs), so a design of many
     points with few replicates costs what one point with many replicates costs."""
-    tasks = []
+    tasks: list[ChunkTask] = []
     for first in range(0, design.n_runs, chunk_runs):
         run_ids = tuple(range(first, min(first + chunk_runs, design.n_runs)))
         spanned = range(run_ids[0] // design.replicates, run_ids[-1] // design.replicates + 1)

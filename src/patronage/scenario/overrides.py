@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from patronage.errors import InputError
+from patronage.scenario.paths import list_index
 
 PathKey = tuple[str | int, ...]
 
@@ -59,7 +60,7 @@ def apply_override(
         last = i == len(parts) - 1
         walked.append(part)
         if isinstance(node, list):
-            index = _list_index(node, part)
+            index = list_index(node, part)
             if index is None:
                 ids = [str(item.get("id")) for item in node if isinstance(item, dict)]
                 raise InputError(
@@ -89,15 +90,6 @@ def apply_override(
     if touched is not None:
         touched.append(tuple(loc))
     return out
-
-
-def _list_index(items: list[Any], part: str) -> int | None:
-    for i, item in enumerate(items):
-        if isinstance(item, dict) and str(item.get("id")) == part:
-            return i
-    if part.isdigit() and int(part) < len(items):
-        return int(part)
-    return None
 
 
 def assign(

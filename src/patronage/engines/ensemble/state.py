@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -111,9 +112,10 @@ class Ensemble:
         affinity = np.empty((*lead, n, none + 1))
         affinity[..., :none] = st.affinity
         affinity[..., none] = st.autonomy
-        w_affinity, w_offer = (
+        weights: list[Any] = [
             w[:, :, None] if isinstance(w, np.ndarray) else w for w in (c.w_affinity, c.w_offer)
-        )
+        ]
+        w_affinity, w_offer = weights
         pull = rules.alternative_pull(affinity, offer, w_affinity, w_offer)
         self.best = np.empty((*lead, none + 1, n), dtype=np.intp)
         self.best_pull = np.empty((*lead, none + 1, n))

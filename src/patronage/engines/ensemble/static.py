@@ -146,7 +146,8 @@ class Static:
             for pid, value in given.items():
                 cells[(i, patron_index[pid])] = self.get(("partners", k, name, pid), value)
         varies = any(isinstance(v, np.ndarray) for v in cells.values())
-        table = np.zeros(((self.R,) if varies else ()) + (self.n, self.n_patrons))
+        lead: tuple[int, ...] = (self.R,) if varies and self.R is not None else ()
+        table = np.zeros((*lead, self.n, self.n_patrons))
         for (i, j), value in cells.items():
             table[..., i, j] = value
         return table

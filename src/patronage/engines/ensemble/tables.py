@@ -46,10 +46,10 @@ def build_tables(
         "seed": pa.array(np.full(n_runs, batch_seed, dtype=np.int64), type=pa.int64()),
     }
     position = {run_id: k for k, run_id in enumerate(planned)}
-    rows = [position[int(r)] for r in run_ids]
-    for name, values in param_columns.items():
+    at = [position[int(r)] for r in run_ids]
+    for name, drawn in param_columns.items():
         column = f"param.{name}"
-        columns[column] = pa.array([values[k] for k in rows], type=schema.field(column).type)
+        columns[column] = pa.array([drawn[k] for k in at], type=schema.field(column).type)
     final = {
         f: (np.concatenate([ch.final[f] for ch in chunks]) if chunks else np.zeros((0, n)))
         for f in (*FINAL_FIELDS, "realign_step", "collapse_step")
