@@ -11,6 +11,7 @@ ensemble as per-run arrays of the fields that vary (engines/ensemble/inputs.py).
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,10 @@ class RunPlan:
     def ranges(self) -> tuple[RangedInput, ...]:
         """The ranged inputs the runs draw, by path (not file order: the order of partners in
         a file changes no table); a sweep or sample of a field takes over its range."""
+        return self._ranges
+
+    @functools.cached_property
+    def _ranges(self) -> tuple[RangedInput, ...]:
         taken = list(self.designed_locs().values())
         kept = [r for r in self.loaded.ranges if not any(covers(loc, r.loc) for loc in taken)]
         return tuple(sorted(kept, key=lambda r: r.path))

@@ -10,7 +10,6 @@ over numbers is one group, stepped together.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import numpy as np
 
@@ -80,14 +79,10 @@ def input_groups(plan: RunPlan, draws: dict[str, np.ndarray]) -> list[Group]:
         base = resolve(plan.loaded, first, {})
         varying: dict[PathKey, np.ndarray] = {}
         for name in arrays:
-            by_point = {p: float(_number(plan.points[p][name])) for p in set(plan.point_of_run)}
+            by_point = {p: float(plan.points[p][name]) for p in set(plan.point_of_run)}
             varying[locs[name]] = np.array([by_point[plan.point_of_run[k]] for k in positions])
         take = np.asarray(positions)
         for r in ranges:
             varying[r.loc] = draws[r.path][take].astype(np.float64)
         groups.append((base, positions, varying))
     return groups
-
-
-def _number(value: Any) -> float:
-    return float(value)

@@ -95,12 +95,12 @@ class Static:
         # Attachment a partner brings to a new relationship with each alternative:
         # (alternatives, partners), or (runs, alternatives, partners).
         n_patrons = self.n_patrons
-        lead = self.affinity.shape[:-2]
+        varies = self.affinity.ndim == 3 or self.autonomy.ndim == 2
+        lead: tuple[int, ...] = (self.R,) if varies and self.R is not None else ()
+        affinity = np.broadcast_to(self.affinity, (*lead, n, n_patrons))
         self.attachment = np.empty((*lead, n_patrons + 1, n))
-        self.attachment[..., 0, :] = py_max(self.affinity[..., 0], 0.0)
-        self.attachment[..., 1:n_patrons, :] = py_max(
-            np.swapaxes(self.affinity[..., 1:], -1, -2), 0.0
-        )
+        self.attachment[..., 0, :] = py_max(affinity[..., 0], 0.0)
+        self.attachment[..., 1:n_patrons, :] = py_max(np.swapaxes(affinity[..., 1:], -1, -2), 0.0)
         self.attachment[..., n_patrons, :] = self.autonomy
         self._events()
 
