@@ -10,7 +10,6 @@ ensemble as per-run arrays of the fields that vary (engines/ensemble/inputs.py).
 
 from __future__ import annotations
 
-import copy
 import functools
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +21,7 @@ from patronage.rng.inputs import draw_inputs
 from patronage.rng.pcg64 import run_keys
 from patronage.scenario.loader import LoadedScenario, validate
 from patronage.scenario.overrides import assign, locate
-from patronage.scenario.ranges import PathKey, RangedInput, covers, set_at
+from patronage.scenario.ranges import PathKey, RangedInput, covers, with_value
 from patronage.scenario.schema import Scenario
 
 
@@ -103,10 +102,8 @@ def resolve(
 ) -> Scenario:
     """`loaded` with values written at locations (`fixed`) and at dotted paths, validated."""
     data = loaded.data
-    if fixed:
-        data = copy.deepcopy(data)
-        for loc, value in fixed.items():
-            set_at(data, loc, value)
+    for loc, value in fixed.items():
+        data = with_value(data, loc, value)
     if not fixed and not assignments:
         return loaded.scenario
     data, touched = assign(data, assignments)

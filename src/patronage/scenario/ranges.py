@@ -204,11 +204,10 @@ def split_ranges(data: dict[str, Any]) -> tuple[dict[str, Any], tuple[RangedInpu
     found = [(loc, distribution(loc, node)) for loc, node in find_ranges(data)]
     if not found:
         return data, ()
-    data = copy.deepcopy(data)
     ranges = []
     for loc, dist in found:
         ranges.append(RangedInput(dotted_path(data, loc), loc, dist))
-        set_at(data, loc, dist.centre)
+        data = with_value(data, loc, dist.centre)
     return data, tuple(ranges)
 
 
@@ -219,9 +218,9 @@ def at_extremes(
     if not ranges:
         return
     for end in ("low", "high"):
-        extreme = copy.deepcopy(data)
+        extreme = data
         for r in ranges:
-            set_at(extreme, r.loc, getattr(r.distribution, end))
+            extreme = with_value(extreme, r.loc, getattr(r.distribution, end))
         yield end, extreme
 
 
@@ -240,12 +239,15 @@ def dotted_path(data: dict[str, Any], loc: PathKey) -> str:
     return ".".join(parts)
 
 
-def set_at(data: dict[str, Any], loc: PathKey, value: Any) -> None:
-    """Write `value` at `loc` in place (the containers on the way must exist)."""
-    node: Any = data
+def with_value(data: dict[str, Any], loc: PathKey, value: Any) -> dict[str, Any]:
+    """A copy of `data` with `value` at `loc`: only the containers on the way are copied."""
+    out = copy.copy(data)
+    node: Any = out
     for part in loc[:-1]:
+        node[part] = copy.copy(node[part])
         node = node[part]
     node[loc[-1]] = value
+    return out
 
 
 def covers(designed: PathKey, loc: PathKey) -> bool:
