@@ -148,6 +148,7 @@ def test_design_as_recorded_in_the_manifest():
         "replicates": 3,
         "seed": 4,
         "run_layout": "run_id = point_index * replicates + replicate",
+        "streams": "common",
     }
 
 

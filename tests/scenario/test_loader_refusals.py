@@ -15,7 +15,8 @@ import pytest
 
 from patronage.errors import InputError
 from patronage.scenario import loader
-from patronage.scenario.loader import from_text, load, override_scenario, parse_value
+from patronage.scenario.loader import from_text, load, override_scenario
+from patronage.scenario.overrides import parse_value
 from patronage.scenario.schema import (
     Coefficients,
     Partner,
