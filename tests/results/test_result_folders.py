@@ -5,6 +5,7 @@ failing run that leaves nothing behind, fresh default names, and manifests that 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -271,3 +272,25 @@ def test_a_missing_or_changed_table_is_refused(result, table):
     assert str(info.value) == f"{result}: {table}.parquet is missing"
     path.write_bytes(original)
     assert open_results(result).partners == ["assad", "hezbollah"]
+
+
+def test_a_run_is_built_in_a_hidden_folder_beside_its_destination(scenario, tmp_path, monkeypatch):
+    """Staged beside the destination (one rename, same file system), made with its parents,
+    and readable as the user's umask allows (mkdtemp alone would make it private)."""
+    written = []
+    real = store.write_table
+
+    def spy(table, path):
+        written.append(path)
+        real(table, path)
+
+    monkeypatch.setattr(store, "write_table", spy)
+    out = tmp_path / "new" / "deeper" / "out"
+    assert run(scenario, out).code == 0
+    assert written
+    for path in written:
+        assert path.relative_to(out.parent).parts[0].startswith(".out.tmp-")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~umask
+    assert leftovers(out.parent, "out") == []

@@ -92,3 +92,51 @@ def test_write_table_is_zstd_with_statistics_and_leaves_no_temporary(tmp_path):
     assert column.statistics is not None and column.statistics.has_min_max
     assert (column.statistics.min, column.statistics.max) == (7, 9)
     assert [p.name for p in tmp_path.iterdir()] == ["outcomes.parquet"]
+
+
+def test_a_new_manifest_records_what_was_run(write_scenario, minimal_yaml):
+    """The manifest's fields are the folder's format: readers look them up by name."""
+    from patronage.rng.seeds import DERIVATION
+    from patronage.scenario.loader import load
+
+    path = write_scenario(
+        minimal_yaml.replace("  - id: hezbollah\n", "  - id: hezbollah\n    group: axis\n")
+    )
+    loaded = load(path, ["steps=6"])
+    manifest = store.new_manifest(
+        loaded,
+        kind="batch",
+        seed=3,
+        steps=6,
+        series_every=2,
+        design={"replicates": 4},
+        n_runs=4,
+        started="2026-01-01T00:00:00+00:00",
+    )
+    versions, commit = manifest.pop("versions"), manifest.pop("git_commit")
+    assert "numpy" in versions and (commit is None or isinstance(commit, str))
+    assert manifest == {
+        "format": store.FORMAT_VERSION,
+        "kind": "batch",
+        "status": "running",
+        "scenario": {
+            "name": "tiny",
+            "source": str(path),
+            "sha256": loaded.sha256,
+            "overrides": ["steps=6"],
+            "text": loaded.text,
+        },
+        "incumbent": "iran",
+        "groups": {"axis": ["hezbollah"]},
+        "partners": ["assad", "hezbollah"],
+        "patrons": ["iran", "russia"],
+        "steps": 6,
+        "series_every": 2,
+        "design": {"replicates": 4},
+        "seed": 3,
+        "seed_derivation": DERIVATION,
+        "engine": "mesa",
+        "started": "2026-01-01T00:00:00+00:00",
+        "finished": None,
+        "runs": {"total": 4, "done": 0, "failed": 0},
+    }
