@@ -294,3 +294,19 @@ def test_a_run_is_built_in_a_hidden_folder_beside_its_destination(scenario, tmp_
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o777 & ~umask
     assert leftovers(out.parent, "out") == []
+
+
+def test_a_result_reads_as_what_it_holds(result, monkeypatch):
+    opened = open_results(result)
+    assert repr(opened) == f"Results({str(result)!r}: tiny, 1 runs, engine mesa)"
+    seen = {}
+
+    def summarize(results, by=None, groups=False, bins=None):
+        seen.update(results=results, by=by, groups=groups, bins=bins)
+        return "table"
+
+    monkeypatch.setattr("patronage.analysis.summary.summarize", summarize)
+    assert opened.summary(by=["partner"], groups=True, bins=4) == "table"
+    assert seen == {"results": opened, "by": ["partner"], "groups": True, "bins": 4}
+    assert opened.summary() == "table"
+    assert seen == {"results": opened, "by": None, "groups": False, "bins": None}
