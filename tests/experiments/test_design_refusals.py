@@ -103,6 +103,21 @@ def test_sample_refusals(text, expected):
             },
             "design: withdrawal.level is both swept and sampled; choose one",
         ),
+        (
+            {"streams": "shared"},
+            "design: streams must be one of common, independent, got 'shared'",
+        ),
+        (
+            {"explicit": [{"withdrawal.level": 0.5}], "samples": {"steps": (1, 2)}, "n_samples": 2},
+            "design: give either explicit design points or Latin hypercube ranges, not both",
+        ),
+        (
+            {
+                "sweeps": {"withdrawal.start": [1], "withdrawal.level": [0, 1]},
+                "explicit": [{"withdrawal.start": 2}, {"withdrawal.level": 0.5}],
+            },
+            "design: withdrawal.level is both swept and in the explicit points; choose one",
+        ),
     ],
 )
 def test_inconsistent_design_refusals(kwargs, expected):
