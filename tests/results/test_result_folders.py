@@ -88,6 +88,12 @@ def test_force_never_replaces_a_file_or_a_link(scenario, tmp_path):
     assert link.is_symlink() and snapshot(real) == before
 
 
+def test_force_to_a_new_folder_just_writes_it(scenario, tmp_path):
+    out = tmp_path / "fresh"
+    assert run(scenario, out, "--force").code == 0
+    assert (out / "manifest.json").is_file() and leftovers(tmp_path, "fresh") == []
+
+
 def test_force_replaces_an_empty_folder(scenario, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
@@ -152,9 +158,10 @@ def test_default_out_is_fresh_even_for_a_third_run_in_one_second(tmp_path, monke
     stamps = {stamp, _next_second(stamp)}
     for s in stamps:
         (tmp_path / "results" / f"tiny-{s}").mkdir(parents=True)
+    assert store.default_out("tiny").name in {f"tiny-{s}-2" for s in stamps}
+    for s in stamps:
         (tmp_path / "results" / f"tiny-{s}-2").mkdir()
-    third = store.default_out("tiny")
-    assert third.name in {f"tiny-{s}-3" for s in stamps}
+    assert store.default_out("tiny").name in {f"tiny-{s}-3" for s in stamps}
 
 
 def _next_second(stamp: str) -> str:
@@ -230,6 +237,8 @@ def test_text_outputs_refuse_a_folder_and_make_missing_parents(tmp_path):
     assert [p.name for p in target.parent.iterdir()] == ["report.md"]  # no temporary left
     store.write_json({"b": 1, "a": [1, 2]}, tmp_path / "m.json")
     assert (tmp_path / "m.json").read_text() == '{\n  "b": 1,\n  "a": [\n    1,\n    2\n  ]\n}\n'
+    store.write_json({"where": Path("a/b")}, tmp_path / "p.json")  # paths (and the like) as text
+    assert json.loads((tmp_path / "p.json").read_text()) == {"where": "a/b"}
 
 
 # --- opening a folder for analysis -------------------------------------------------------------

@@ -35,7 +35,7 @@ def outcomes():
         "dependence": np.array([[0.1, 0.2], [0.3, 0.4]]),
         "trust": np.array([[0.9, 0.8], [0.7, 0.6]]),
         "strength": np.array([[1.0, 2.0], [0.0, 1.5]]),
-        "realign_step": np.array([[-1, 4], [-1, -1]]),
+        "realign_step": np.array([[-1, 4], [-1, 0]]),  # step 0 is a step; -1 is none
         "collapse_step": np.array([[-1, -1], [11, -1]]),
     }
     return store.outcomes_table(
@@ -57,7 +57,7 @@ def test_outcomes_table_rows():
          "dependence": 0.3, "trust": 0.7, "strength": 0.0, "realign_step": None,
          "collapse_step": 11},
         {"run_id": 9, "partner": "hamas", "status": STATUSES[1], "patron": "iran", "loyalty": 1.0,
-         "dependence": 0.4, "trust": 0.6, "strength": 1.5, "realign_step": None,
+         "dependence": 0.4, "trust": 0.6, "strength": 1.5, "realign_step": 0,
          "collapse_step": None},
     ]  # fmt: skip
 
@@ -71,16 +71,21 @@ def test_outcome_labels_hold_every_label_of_the_scenario():
 
 
 def test_rows_and_dicts_tables():
-    schema = pa.schema([("run_id", pa.int64()), ("note", pa.string())])
-    assert store.rows_table([(1, "a"), (2, None)], schema).to_pylist() == [
-        {"run_id": 1, "note": "a"},
-        {"run_id": 2, "note": None},
+    schema = pa.schema([("run_id", pa.int64()), ("note", pa.string()), ("step", pa.int32())])
+    rows = store.rows_table([(1, "a", 3), (2, None, None)], schema)
+    assert rows.schema == schema
+    assert rows.to_pylist() == [
+        {"run_id": 1, "note": "a", "step": 3},
+        {"run_id": 2, "note": None, "step": None},
     ]
     empty = store.rows_table([], schema)
     assert empty.schema == schema and empty.num_rows == 0
-    table = store.dicts_table([{"run_id": 3}, {"note": "b", "run_id": 4, "other": 1}], schema)
+    table = store.dicts_table([{"run_id": 3}, {"note": "b", "run_id": 4, "step": 7}], schema)
     assert table.schema == schema
-    assert table.to_pylist() == [{"run_id": 3, "note": None}, {"run_id": 4, "note": "b"}]
+    assert table.to_pylist() == [
+        {"run_id": 3, "note": None, "step": None},
+        {"run_id": 4, "note": "b", "step": 7},
+    ]
 
 
 def test_write_table_is_zstd_with_statistics_and_leaves_no_temporary(tmp_path):
