@@ -23,3 +23,8 @@ class InputError(Exception):
             where = f"{self.source}:{self.line}: " if self.line else f"{self.source}: "
         field = f"{self.field}: " if self.field else ""
         return f"{where}{field}{self.message}".replace("\n", " ")
+
+
+class WorkerDied(Exception):
+    """A worker process of a batch died (the out-of-memory killer, a kill): the chunks done
+    are kept, and the batch can be finished with `--resume`."""

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from patronage.cli.options import add_series, add_set, positive_int, seed
-from patronage.errors import EXIT_BAD_INPUT, InputError
+from patronage.errors import EXIT_BAD_INPUT, InputError, WorkerDied
 from patronage.experiments.batch import ENGINES, run_batch
 from patronage.experiments.design import (
     DEFAULT_REPLICATES,
@@ -20,6 +20,7 @@ from patronage.experiments.executors import default_workers, make_executor
 from patronage.reporting.tables import FORMATS, render, summary_display
 from patronage.results import store
 from patronage.results.folder import open_results
+from patronage.results.manifest import Manifest
 from patronage.scenario.loader import load
 
 EXIT_RUNS_FAILED = 1
@@ -125,15 +126,24 @@ def cmd_batch(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             executor_name=args.executor,
         )
-    except KeyboardInterrupt:
-        print(f"stopped; finish it with the same command and --resume {out}", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        if getattr(exc, "resumable", True):
+            print(f"stopped; finish it with the same command and --resume {out}", file=sys.stderr)
+        else:
+            print(f"stopped; {out} is unchanged", file=sys.stderr)
         return 130
+    except WorkerDied as exc:
+        print(
+            f"a worker died ({exc}); finish with the same command and --resume {out}",
+            file=sys.stderr,
+        )
+        return EXIT_RUNS_FAILED
     if not args.quiet:
         results = open_results(out)
         summary = results.summary()
         print(render(summary, args.format, summary_display(summary)), flush=True)
-    failed = manifest["runs"]["failed"]
-    runs = manifest["runs"]["total"]
+    failed = manifest.runs.failed
+    runs = manifest.runs.total
     print(f"wrote {out}/ ({runs} runs, {failed} failed)", file=sys.stderr)
     if failed:
         print(
@@ -156,14 +166,14 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
-def version_changes(manifest: dict) -> dict[str, tuple[str, str]]:
+def version_changes(manifest: Manifest) -> dict[str, tuple[str, str]]:
     """Packages whose version differs from the folder's: the first suspects of a mismatch."""
     from patronage.results.provenance import versions
 
     now = versions()
     return {
         k: (v, now.get(k, "missing"))
-        for k, v in manifest.get("versions", {}).items()
+        for k, v in manifest.versions.items()
         if now.get(k, "missing") != v
     }
 
@@ -180,6 +190,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
             f"(runs {', '.join(map(str, report.checked[:10]))}{', ...' if n > 10 else ''})"
         )
         return 0
+    for what, ids in (("twice or more", report.duplicated), ("missing", report.missing)):
+        if ids:
+            shown = ", ".join(map(str, ids[:10])) + (", ..." if len(ids) > 10 else "")
+            print(
+                f"{args.folder}: {len(ids)} run ids {what} in runs.parquet (runs {shown})",
+                file=sys.stderr,
+            )
     for run_id, problem in sorted(report.mismatched.items()):
         print(f"{args.folder}: run {run_id} differs: {problem}", file=sys.stderr)
     for name, (then, now) in version_changes(results.manifest).items():

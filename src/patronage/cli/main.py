@@ -76,7 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         series_every=args.series,
         replace=args.force,
     )
-    failed = result.manifest["failed_runs"]
+    failed = result.manifest.failed_runs
     if failed:
         print(f"the run failed: {failed['0']} (recorded in {out}/manifest.json)", file=sys.stderr)
         return 1

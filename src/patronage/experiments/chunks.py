@@ -8,6 +8,7 @@ chosen engine. Both are picklable, so local pools and Dask workers run the same 
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from patronage.engines.base import get_engine
+from patronage.engines.base import Engine, get_engine
 from patronage.experiments.design import Design
 from patronage.results.params import numeric_fields, param_value
 from patronage.scenario.loader import from_text, override_scenario
@@ -35,6 +36,9 @@ class Job:
     steps: int | None
     series_every: int | None
     engine: str
+    # the module implementing the engine, resolved where the batch starts (so an engine
+    # registered there, such as a test-only one, is found by the workers too)
+    engine_module: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,11 @@ def run_chunk(job: Job, task: ChunkTask) -> ChunkOutput:
     scenario = scenario_for(
         job.text, job.source, job.overrides, json.dumps(task.assignments, sort_keys=True)
     )
-    tables = get_engine(job.engine)(
+    if job.engine_module:
+        engine: Engine = importlib.import_module(job.engine_module).run_group
+    else:
+        engine = get_engine(job.engine)
+    tables = engine(
         scenario,
         job.seed,
         list(task.run_ids),

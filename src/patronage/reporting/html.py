@@ -77,31 +77,30 @@ def _batch_section(index: int, results: Results) -> str:
     from patronage.reporting.plots import batch_label
 
     m = results.manifest
-    s = m["scenario"]
-    resolved = s.get("resolved") or {}
-    d = m["design"]
+    s = m.scenario
+    d = m.design
     scenario = [
-        ("name", s["name"]),
-        ("title", resolved.get("title") or "-"),
-        ("description", resolved.get("description") or "-"),
-        ("file", s.get("source", "-")),
-        ("sha256", s.get("sha256", "-")),
-        ("overrides (--set)", ", ".join(s.get("overrides") or []) or "none"),
+        ("name", s.name),
+        ("title", s.resolved.title or "-"),
+        ("description", s.resolved.description or "-"),
+        ("file", s.source),
+        ("sha256", s.sha256),
+        ("overrides (--set)", ", ".join(s.overrides) or "none"),
         ("result folder", str(results.path)),
     ]
     design = [
-        ("sweeps", _values(d.get("sweeps"))),
-        ("samples (Latin hypercube)", _values(d.get("samples"))),
-        ("sample points", d.get("n_samples", 0)),
-        ("replicates", d.get("replicates")),
-        ("batch seed", m.get("seed")),
-        ("runs", f"{m['runs']['done']} done, {m['runs']['failed']} failed"),
-        ("horizon", f"{m['steps']} steps (months)"),
-        ("series recorded", _series(m.get("series_every"))),
-        ("engine", m.get("engine", "-")),
-        ("seed derivation", m.get("seed_derivation", "-")),
-        ("git commit", m.get("git_commit") or "-"),
-        ("versions", ", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items())),
+        ("sweeps", _values(d.sweeps)),
+        ("samples (Latin hypercube)", _values(d.samples)),
+        ("sample points", d.n_samples),
+        ("replicates", d.replicates),
+        ("batch seed", m.seed),
+        ("runs", f"{m.runs.done} done, {m.runs.failed} failed"),
+        ("horizon", f"{m.steps} steps (months)"),
+        ("series recorded", _series(m.series_every)),
+        ("engine", m.engine),
+        ("seed derivation", m.seed_derivation or "-"),
+        ("git commit", m.git_commit or "-"),
+        ("versions", ", ".join(f"{k} {v}" for k, v in m.versions.items())),
     ]
     summary = results.summary()
     return (
@@ -171,7 +170,8 @@ def render_report(
     if not results_list:
         raise InputError("a report needs at least one result folder", source="report")
     names = ", ".join(batch_label(r) for r in results_list)
-    figures = standard_figures(results_list, step=step)
+    notes: list[str] = []
+    figures = standard_figures(results_list, step=step, notes=notes)
     body = [
         f"<h1>patronage report: {esc(names)}</h1>",
         f'<p class="note">Written by patronage {esc(__version__)} from '
@@ -182,6 +182,7 @@ def render_report(
         _comparison_section(results_list, common, horizon),
         '<section id="figures"><h2>Figures</h2>',
         *(_figure_html(stem, fig) for stem, fig in figures),
+        *(f'<p class="note">{esc(note)}</p>' for note in notes),
         "</section>",
     ]
     return (

@@ -83,12 +83,17 @@ def metadata(fmt: str) -> dict[str, Any] | None:
 FORMATS = ("png", "svg", "pdf")
 
 
+def _numeric(values: Sequence[Any]) -> bool:
+    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+
+
 def standard_figures(
-    results_list: Sequence[Results], step: int | None = None
+    results_list: Sequence[Results], step: int | None = None, notes: list[str] | None = None
 ) -> list[tuple[str, Figure]]:
     """The standard set as (file stem, Figure) pairs: per batch its trajectories (when it
-    recorded a series), cumulative curves, tipping curve (when it sweeps or samples) and
-    network; with two or more batches also the side-by-side comparison."""
+    recorded a series), cumulative curves, tipping curve (when it sweeps or samples numbers)
+    and network; with two or more batches also the side-by-side comparison. A figure left
+    out is said in `notes`."""
     results_list = list(results_list)
     colors = partner_colors(union_partners(results_list))
     out: list[tuple[str, Figure]] = []
@@ -103,8 +108,15 @@ def standard_figures(
             out.append((f"{stem}trajectories", trajectories(res, colors=colors)))
         out.append((f"{stem}cumulative", cumulative(res, colors=colors)))
         design = res.design
-        if (design.get("sweeps") and len(design["sweeps"]) <= 2) or (
-            not design.get("sweeps") and len(design.get("samples") or {}) == 1
+        words = [name for name, values in design.sweeps.items() if not _numeric(values)]
+        if words:
+            if notes is not None:
+                notes.append(
+                    f"{res.path}: no tipping curve: {words[0]} is swept over values that are "
+                    "not numbers (see the summary table for each value)"
+                )
+        elif (design.sweeps and len(design.sweeps) <= 2) or (
+            not design.sweeps and len(design.samples) == 1
         ):
             out.append((f"{stem}tipping", tipping_curve(res, colors=colors)))
         out.append((f"{stem}network", network(res, step=step, colors=colors)))
@@ -118,6 +130,7 @@ def save_standard_set(
     out_dir: str | Path,
     fmt: str = "png",
     step: int | None = None,
+    notes: list[str] | None = None,
 ) -> list[Path]:
     """Write the standard set of figures into `out_dir` (created if needed); return the paths.
 
@@ -131,7 +144,7 @@ def save_standard_set(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError("exists and is not a folder", source=str(out))
-    figures = standard_figures(results_list, step=step)
+    figures = standard_figures(results_list, step=step, notes=notes)
     out.mkdir(parents=True, exist_ok=True)
     return [save_figure(fig, out / f"{stem}.{fmt}", fmt) for stem, fig in figures]
 

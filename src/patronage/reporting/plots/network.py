@@ -34,7 +34,7 @@ def patron_states(
     Rebuilt from the events (every partner starts with the incumbent; a realignment changes
     the patron; a collapse is final), so it holds at any step, recorded in the series or not.
     """
-    incumbent = results.manifest["scenario"]["resolved"]["incumbent"]
+    incumbent = results.manifest.scenario.resolved.incumbent
     ids = results.runs["run_id"].to_numpy() if run_ids is None else np.asarray(run_ids)
     base = pd.MultiIndex.from_product([ids, results.partners], names=["run_id", "partner"])
     state = pd.Series(incumbent, index=base, name="state", dtype=object)
@@ -76,7 +76,7 @@ def network(
         counts = g["state"].value_counts()
         top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
         majority[pid] = (top[0], top[1] / len(g))
-    resolved = {p["id"]: p for p in results.manifest["scenario"]["resolved"]["partners"]}
+    resolved = {p.id: p.model_dump() for p in results.manifest.scenario.resolved.partners}
     graph = nx.DiGraph()
     graph.add_nodes_from(results.partners)
     for pid in results.partners:

@@ -38,8 +38,8 @@ def tipping_curve(
     equal-width bins. Other swept fields are pooled, and the title says so.
     """
     colors = colors or partner_colors(results.partners)
-    sweeps = results.design.get("sweeps") or {}
-    samples = results.design.get("samples") or {}
+    sweeps = results.design.sweeps
+    samples = results.design.samples
     if field is None:
         if len(sweeps) == 2:
             return tipping_heatmap(results, list(sweeps))
