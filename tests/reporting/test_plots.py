@@ -219,7 +219,7 @@ def test_side_by_side(base, cut, colours):
 def test_network(base):
     fig = plots.network(base, step=24)
     (ax,) = fig.axes
-    resolved = base.manifest["scenario"]["resolved"]["partners"]
+    resolved = base.manifest.scenario.resolved.model_dump()["partners"]
     edges = sum(len(p.get("watches") or {}) for p in resolved)
     arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
     assert len(arrows) == edges

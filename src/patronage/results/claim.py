@@ -144,7 +144,13 @@ def check_replaceable(path: Path) -> None:
         raise InputError("is not a folder; --force only replaces result folders", source=str(path))
     if not any(path.iterdir()):
         return
-    read_manifest(path)  # one line saying why it is not ours
+    try:
+        read_manifest(path)
+    except InputError as exc:
+        raise InputError(
+            f"is not a patronage result folder ({exc.message}); --force only replaces those",
+            source=str(path),
+        ) from None
     if not is_ours(path):
         raise InputError(
             "holds files patronage did not write; --force only replaces result folders "
