@@ -12,6 +12,7 @@ from patronage.experiments.batch import ENGINES, run_batch
 from patronage.experiments.design import (
     DEFAULT_REPLICATES,
     Design,
+    collect,
     merged,
     parse_sample,
     parse_sweep,
@@ -92,10 +93,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def build_design(args: argparse.Namespace, scenario_batch) -> Design:
+    if args.samples is not None and not args.sample and not getattr(scenario_batch, "samples", 0):
+        raise InputError(
+            "sets the number of Latin hypercube points; give their ranges with "
+            "--sample PATH=LOW:HIGH",
+            source="--samples",
+        )
     return merged(
         scenario_batch,
-        sweeps=dict(parse_sweep(s) for s in args.sweep),
-        samples=dict(parse_sample(s) for s in args.sample),
+        sweeps=collect([parse_sweep(s) for s in args.sweep], "--sweep"),
+        samples=collect([parse_sample(s) for s in args.sample], "--sample"),
         n_samples=args.samples,
         replicates=args.replicates,
         seed=args.seed,

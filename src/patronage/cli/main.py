@@ -56,7 +56,7 @@ def check_design(loaded) -> None:
     design = Design(
         **{k: v for k, v in from_scenario(loaded.scenario.batch).items() if v is not None}
     )
-    check_points(loaded, design.points())
+    check_points(loaded, design.points(), design)
 
 
 # --- run --------------------------------------------------------------------------------------

@@ -54,10 +54,30 @@ class BatchInterrupted(KeyboardInterrupt):
         self.resumable = resumable
 
 
-def check_points(loaded: LoadedScenario, points: list[dict[str, Any]]) -> None:
-    """Validate every design point before anything is written: bad values fail up front."""
+def check_points(
+    loaded: LoadedScenario, points: list[dict[str, Any]], design: Design | None = None
+) -> None:
+    """Validate every design point before anything is written: bad values fail up front,
+    blamed on the option that gave them (with the values it gave, for a sweep)."""
+    sweeps = design.sweeps if design else {}
+    label = "--sweep" if sweeps and not (design and design.samples) else "design"
+    if design and design.samples and not sweeps:
+        label = "--sample"
     for assignments in points:
-        override_scenario(loaded, assignments)
+        try:
+            override_scenario(loaded, assignments, label)
+        except InputError as exc:
+            path = next((p for p in sweeps if exc.field.startswith(p)), None)
+            if path is None:
+                raise
+            shown = ", ".join(str(v) for v in sweeps[path][:8]) + (
+                ", ..." if len(sweeps[path]) > 8 else ""
+            )
+            raise InputError(
+                f"{exc.message} (swept over {shown}; give V1,V2,... or START:STOP:STEP)",
+                source=f"{loaded.source} (--sweep)",
+                field=exc.field,
+            ) from None
 
 
 def design_fingerprint(loaded: LoadedScenario, design: Design, job: Job, chunk_runs: int) -> str:
@@ -122,7 +142,7 @@ def run_batch(
         raise InputError(
             "sweep the horizon with --steps, not as a design field", source="design", field="steps"
         )
-    check_points(loaded, points)
+    check_points(loaded, points, design)
     manifest = new_manifest(
         loaded,
         kind="batch",

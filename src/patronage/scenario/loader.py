@@ -12,6 +12,7 @@ import copy
 import difflib
 import hashlib
 import json
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -63,7 +64,7 @@ def from_text(text: str, source: str, overrides: tuple[str, ...] = ()) -> Loaded
     touched: list[PathKey] = []
     for override in overrides:
         dotted, value = split_override(override, source)
-        data = apply_override(data, dotted, value, source, touched)
+        data = apply_override(data, dotted, value, "--set", touched)
     scenario = validate(data, source, lines, touched)
     return LoadedScenario(scenario, source, text, tuple(overrides), data, lines)
 
@@ -213,16 +214,19 @@ def validate(
     source: str,
     lines: dict[PathKey, int],
     overridden: list[PathKey] | tuple[PathKey, ...] = (),
+    label: str = "--set",
 ) -> Scenario:
     """Validate against the schema, then check the references between fields.
 
     An error inside an `overridden` path is blamed on the override (`FILE (--set)`), not on
-    a line of the file, which still holds the old value.
+    a line of the file, which still holds the old value (`label` names the option that
+    set it). An unknown field that an override created (`no` of `no.such.field`) is the
+    override's too.
     """
 
     def blame(message: str, loc: PathKey) -> InputError:
-        if any(loc[: len(o)] == o for o in overridden):
-            return InputError(message, source=f"{source} (--set)", field=format_path(loc))
+        if any(loc[: len(o)] == o or (loc and o[: len(loc)] == loc) for o in overridden):
+            return InputError(message, source=f"{source} ({label})", field=format_path(loc))
         return InputError(
             message, source=source, line=_line_for(loc, lines), field=format_path(loc)
         )
@@ -421,6 +425,13 @@ def apply_override(
     node: Any = out
     walked: list[str] = []
     loc: list[str | int] = []
+    if "[" in dotted or "]" in dotted:
+        example = re.sub(r"\[\d*\]", ".<id>", dotted)
+        raise InputError(
+            f"list items are named by their id, not by [index]: write {example}",
+            source=source,
+            field=dotted,
+        )
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         walked.append(part)
@@ -430,7 +441,7 @@ def apply_override(
                 ids = [str(item.get("id")) for item in node if isinstance(item, dict)]
                 raise InputError(
                     f"no item with id '{part}' (ids: {', '.join(ids) or 'none'})",
-                    source="--set",
+                    source=source,
                     field=".".join(walked[:-1]) or dotted,
                 )
             loc.append(index)
@@ -448,17 +459,20 @@ def apply_override(
                 node = node[part]
         else:
             raise InputError(
-                f"'{'.'.join(walked[:-1])}' is a value, not a section", source="--set", field=dotted
+                f"'{'.'.join(walked[:-1])}' is a value, not a section", source=source, field=dotted
             )
     if touched is not None:
         touched.append(tuple(loc))
     return out
 
 
-def override_scenario(loaded: LoadedScenario, assignments: dict[str, Any]) -> Scenario:
-    """Apply already-parsed values (from a sweep) to a loaded scenario and validate."""
+def override_scenario(
+    loaded: LoadedScenario, assignments: dict[str, Any], label: str = "--set"
+) -> Scenario:
+    """Apply already-parsed values (from a sweep) to a loaded scenario and validate; errors
+    name the option (`label`) that gave the values."""
     data = loaded.data
     touched: list[PathKey] = []
     for dotted, value in assignments.items():
-        data = apply_override(data, dotted, value, touched=touched)
-    return validate(data, loaded.source, loaded.lines, touched)
+        data = apply_override(data, dotted, value, source=label, touched=touched)
+    return validate(data, loaded.source, loaded.lines, touched, label)
