@@ -143,6 +143,7 @@ def run_batch(
             "sweep the horizon with --steps, not as a design field", source="design", field="steps"
         )
     check_points(loaded, points, design)
+    claim.sweep_stale(out)
     manifest = new_manifest(
         loaded,
         kind="batch",
@@ -170,6 +171,7 @@ def run_batch(
             source=str(out),
         )
     if exists:
+        claim.check_replaceable(out)  # before the lock touches it: it may not be ours
         with claim.FolderLock(_existing_folder(out)):
             claim.check_replaceable(out)
             claim.sweep_stale(out)
@@ -243,7 +245,8 @@ class _Batch:
         """Run the chunks not yet done (or failing their checks), then consolidate.
 
         `on_error`: what an interrupted or failed run leaves: "keep" the folder (a resume),
-        "keep-if-any" chunk is done (a new batch: else nothing worth resuming is left), or
+        "keep-if-any" chunk is done or it was stopped (a new batch: else nothing worth
+        resuming is left), or
         "discard" (a staged folder: the caller removes it).
         """
         tasks = plan_chunks(self.design, manifest.points, self.chunk_runs)
@@ -315,10 +318,11 @@ class _Batch:
         except BaseException as exc:
             if on_error == "discard":
                 raise
-            if on_error == "keep-if-any" and not manifest.chunks_done:
+            interrupted = isinstance(exc, KeyboardInterrupt)
+            if on_error == "keep-if-any" and not manifest.chunks_done and not interrupted:
                 shutil.rmtree(out, ignore_errors=True)  # nothing worth resuming: leave nothing
                 raise
-            if isinstance(exc, KeyboardInterrupt):
+            if interrupted:
                 manifest.status = "stopped"
             write_manifest(manifest, out / store.MANIFEST)
             raise

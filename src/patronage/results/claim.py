@@ -142,8 +142,13 @@ def check_replaceable(path: Path) -> None:
     holds nothing else. An empty folder holds nothing to lose and may be replaced too."""
     if path.is_symlink() or not path.is_dir():
         raise InputError("is not a folder; --force only replaces result folders", source=str(path))
-    if not any(path.iterdir()):
+    if not any(entry.name != LOCK for entry in path.iterdir()):
         return
+    if not (path / MANIFEST).exists():
+        raise InputError(
+            "is not a patronage result folder (no manifest.json); --force only replaces those",
+            source=str(path),
+        )
     try:
         read_manifest(path)
     except InputError as exc:
