@@ -13,10 +13,13 @@ import pytest
 from batch_fixtures import (
     FAST,
     SYRIA,
+    StopAfter,
+    dead_pid,
     kill_group,
     manifest,
     popen_batch,
     run_cli,
+    stopped_batch,
     table_bytes,
     wait_for_partial,
 )
@@ -24,7 +27,6 @@ from batch_fixtures import (
 from patronage.errors import InputError
 from patronage.experiments.batch import run_batch
 from patronage.experiments.design import Design
-from patronage.experiments.executors import InProcess
 from patronage.results.claim import FolderLock
 from patronage.scenario.loader import load
 
@@ -33,41 +35,6 @@ SMALL = ("--replicates", "40", "--engine", "ensemble", "--chunk-runs", "10", "--
 
 def batch(out: Path, *extra: object):
     return run_cli("batch", SYRIA, *SMALL, *extra, "--out", out)
-
-
-class StopAfter(InProcess):
-    """Runs `n` chunks, then raises what a Ctrl-C (or a failing disk) would."""
-
-    def __init__(self, n: int, error: BaseException) -> None:
-        self.n, self.error = n, error
-
-    def imap_unordered(self, fn, job, tasks):
-        for i, output in enumerate(super().imap_unordered(fn, job, tasks)):
-            if i == self.n:
-                raise self.error
-            yield output
-
-
-def stopped_batch(out: Path, chunks: int = 2) -> Path:
-    with pytest.raises(KeyboardInterrupt):
-        run_batch(
-            load(SYRIA),
-            Design(replicates=40),
-            out,
-            StopAfter(chunks, KeyboardInterrupt()),
-            steps=24,
-            series_every=6,
-            engine="ensemble",
-            chunk_runs=10,
-            progress=False,
-        )
-    return out
-
-
-def dead_pid() -> int:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
 
 
 # --- 1. one writer at a time -------------------------------------------------------------------

@@ -197,13 +197,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
             f"(runs {', '.join(map(str, report.checked[:10]))}{', ...' if n > 10 else ''})"
         )
         return 0
-    for what, ids in (("twice or more", report.duplicated), ("missing", report.missing)):
+    problems = (
+        ("holds run ids twice or more", report.duplicated),
+        ("lacks run ids that did not fail", report.missing),
+    )
+    for what, ids in problems:
         if ids:
             shown = ", ".join(map(str, ids[:10])) + (", ..." if len(ids) > 10 else "")
-            print(
-                f"{args.folder}: {len(ids)} run ids {what} in runs.parquet (runs {shown})",
-                file=sys.stderr,
-            )
+            print(f"{args.folder}: runs.parquet {what} ({len(ids)}: {shown})", file=sys.stderr)
     for run_id, problem in sorted(report.mismatched.items()):
         print(f"{args.folder}: run {run_id} differs: {problem}", file=sys.stderr)
     for name, (then, now) in version_changes(results.manifest).items():
