@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from patronage.atomic import temporary_name
 from patronage.engines.base import ENGINES
-from patronage.errors import InputError
+from patronage.errors import InputError, WorkerDied
 from patronage.experiments import chunkfiles
 from patronage.experiments.chunks import ChunkTask, Job, plan_chunks, run_chunk
 from patronage.experiments.design import Design
@@ -245,8 +245,8 @@ class _Batch:
         """Run the chunks not yet done (or failing their checks), then consolidate.
 
         `on_error`: what an interrupted or failed run leaves: "keep" the folder (a resume),
-        "keep-if-any" chunk is done or it was stopped (a new batch: else nothing worth
-        resuming is left), or
+        "keep-if-any" chunk is done or it was stopped or lost a worker (a new batch:
+        else nothing worth resuming is left), or
         "discard" (a staged folder: the caller removes it).
         """
         tasks = plan_chunks(self.design, manifest.points, self.chunk_runs)
@@ -319,7 +319,8 @@ class _Batch:
             if on_error == "discard":
                 raise
             interrupted = isinstance(exc, KeyboardInterrupt)
-            if on_error == "keep-if-any" and not manifest.chunks_done and not interrupted:
+            resumable = interrupted or isinstance(exc, WorkerDied)
+            if on_error == "keep-if-any" and not manifest.chunks_done and not resumable:
                 shutil.rmtree(out, ignore_errors=True)  # nothing worth resuming: leave nothing
                 raise
             if interrupted:

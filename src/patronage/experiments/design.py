@@ -57,7 +57,8 @@ class Design:
             )
         if self.n_runs > MAX_RUNS:
             raise InputError(
-                f"the design has {self.n_runs:,} runs ({self.n_points:,} points x "
+                f"the design has {self.n_runs:,} runs ({self.n_points:,} "
+                f"point{'s' * (self.n_points != 1)} x "
                 f"{self.replicates:,} replicates), more than the {MAX_RUNS:,} a batch may have; "
                 "split it into several batches",
                 source="design",
