@@ -86,10 +86,15 @@ class RunCounts(_Record):
     failed: Count
 
 
+def _no_assignments() -> dict[str, Any]:
+    """The one design point of a batch without a design."""
+    return {}
+
+
 class Manifest(_Record):
     """What was run, how, by which versions, and which runs are done (manifest.json)."""
 
-    format: Literal[1]
+    format: Literal[1]  # FORMAT_VERSION
     kind: Literal["run", "batch"]
     status: Literal["running", "stopped", "complete"]
     scenario: ScenarioRecord
@@ -109,7 +114,7 @@ class Manifest(_Record):
     # a batch folder's bookkeeping
     fingerprint: str | None = None
     executor: str | None = None
-    points: list[dict[str, Any]] = Field(default_factory=lambda: [{}])
+    points: list[dict[str, Any]] = Field(default_factory=lambda: [_no_assignments()])
     chunk_runs: Annotated[int, Field(ge=1)] | None = None
     chunks_done: list[Count] = Field(default_factory=list)
     chunk_seconds: dict[str, float] = Field(default_factory=dict)
@@ -217,7 +222,7 @@ def new_manifest(
 
     s = loaded.scenario
     return Manifest(
-        format=FORMAT_VERSION,
+        format=1,
         kind=kind,
         status="running",
         scenario=ScenarioRecord(
