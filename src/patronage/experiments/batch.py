@@ -144,25 +144,7 @@ def run_batch(
         )
     check_points(loaded, points, design)
     claim.sweep_stale(out)
-    manifest = new_manifest(
-        loaded,
-        kind="batch",
-        seed=design.seed,
-        steps=steps or loaded.scenario.steps,
-        series_every=series_every,
-        design=design.to_dict(),
-        n_runs=design.n_runs,
-        started=provenance.now(),
-        engine=engine,
-        points=points,
-        fingerprint=fingerprint,
-        executor=executor_name,
-        chunk_runs=chunk_runs,
-        chunks_done=[],
-        chunk_seconds={},  # compute time of each chunk (its runs are in `chunk_runs`)
-        failed_runs={},
-        param_columns=[f"param.{name}" for name in design.param_names],
-    )
+    manifest = _first_manifest(loaded, design, job, points, fingerprint, executor_name, chunk_runs)
     exists = out.exists() or out.is_symlink()
     if exists and not replace:
         hint = ", --resume it," if (out / store.MANIFEST).is_file() else ""
@@ -179,6 +161,37 @@ def run_batch(
     if staged:
         return batch.staged(out, manifest)
     return batch.started(out, manifest)
+
+
+def _first_manifest(
+    loaded: LoadedScenario,
+    design: Design,
+    job: Job,
+    points: list[dict[str, Any]],
+    fingerprint: str,
+    executor_name: str,
+    chunk_runs: int,
+) -> Manifest:
+    """The manifest of a new batch, before any run is done."""
+    return new_manifest(
+        loaded,
+        kind="batch",
+        seed=design.seed,
+        steps=job.steps or loaded.scenario.steps,
+        series_every=job.series_every,
+        design=design.to_dict(),
+        n_runs=design.n_runs,
+        started=provenance.now(),
+        engine=job.engine,
+        points=points,
+        fingerprint=fingerprint,
+        executor=executor_name,
+        chunk_runs=chunk_runs,
+        chunks_done=[],
+        chunk_seconds={},  # compute time of each chunk (its runs are in `chunk_runs`)
+        failed_runs={},
+        param_columns=[f"param.{name}" for name in design.param_names],
+    )
 
 
 def _existing_folder(out: Path) -> Path:
