@@ -68,8 +68,8 @@ def tipping_curve(
     finals = final_states(results)
     binned = field in samples
     if binned:
-        low, high = samples[field]
-        edges = np.linspace(low, high, 11)
+        range_low, range_high = samples[field]
+        edges = np.linspace(range_low, range_high, 11)
         idx = np.clip(np.digitize(finals[col].to_numpy(float), edges[1:-1]), 0, 9)
         finals["x"] = (edges[idx] + edges[idx + 1]) / 2
     else:
