@@ -205,3 +205,18 @@ def test_generate_one_partner_with_the_default_degree(tmp_path):
     assert result.code == 0, result.err
     assert result.out.strip() == f"wrote {out}: 1 partners watching 0 peers each"
     assert run_cli("validate", out).code == 0
+
+
+# --- 14. a full disk leaves nothing behind -----------------------------------------------------
+
+
+def test_generate_on_a_full_disk_leaves_no_temporary(tmp_path, monkeypatch):
+    def full(self, *args, **kwargs):
+        self.open("w").write("half")  # the temporary exists, then the disk fills
+        raise OSError(28, "No space left on device", str(self))
+
+    monkeypatch.setattr(Path, "write_text", full)
+    result = run_cli("generate", "--partners", "20", "--out", tmp_path / "g.json")
+    assert result.code == 2
+    assert result.err_lines[0].endswith("No space left on device")
+    assert list(tmp_path.iterdir()) == []
