@@ -78,6 +78,8 @@ class DesignRecord(_Record):
     replicates: Annotated[int, Field(ge=1)] = 1
     seed: Count = 0
     run_layout: str = "run_id = point_index * replicates + replicate"
+    explicit: list[dict[str, Any]] = Field(default_factory=list)  # points given outright
+    streams: str | None = None  # how run streams derive across points (None: independent)
 
 
 class RunCounts(_Record):
@@ -122,6 +124,9 @@ class Manifest(_Record):
     param_columns: list[str] = Field(default_factory=list)
     # the sha256 of each table: required once complete, so no edit can switch the check off
     tables: dict[str, Sha256] | None = None
+    # what a command built on a batch adds (their own modules read and check them)
+    precision: dict[str, Any] | None = None  # analysis.precision: the rounds run
+    sensitivity: dict[str, Any] | None = None  # analysis.sensitivity: the study and indices
 
     @model_validator(mode="after")
     def _consistent(self) -> Manifest:
