@@ -203,8 +203,9 @@ def read_manifest(folder: Path) -> Manifest:
 
 
 def write_manifest(manifest: Manifest, path: Path) -> None:
-    """Write manifest.json atomically (under a temporary name, then renamed)."""
-    write_text(path, manifest.model_dump_json(indent=2) + "\n")
+    """Write manifest.json atomically (under a temporary name, then renamed). Fields never
+    set (optional ones a batch does not use) are left out, as older versions wrote it."""
+    write_text(path, manifest.model_dump_json(indent=2, exclude_unset=True) + "\n")
 
 
 def new_manifest(
