@@ -25,6 +25,16 @@ class InputError(Exception):
         return f"{where}{field}{self.message}".replace("\n", " ")
 
 
+def listed(items: list[str] | tuple[str, ...], limit: int = 10) -> str:
+    """Names for a message, cut after `limit` with a count of the rest: a 100,000-partner
+    scenario must not turn one line into a megabyte."""
+    if not items:
+        return "none"
+    shown = ", ".join(str(x) for x in items[:limit])
+    rest = len(items) - limit
+    return f"{shown} and {rest:,} more" if rest > 0 else shown
+
+
 class WorkerDied(Exception):
     """A worker process of a batch died (the out-of-memory killer, a kill): the chunks done
     are kept, and the batch can be finished with `--resume`."""

@@ -141,11 +141,8 @@ def test_plot_and_report_skip_the_tipping_curve_of_a_word_sweep(tmp_path):
     )
     plot = run_cli("plot", out, "--out", tmp_path / "fig")
     assert plot.code == 0 and plot.err_lines == [f"note: {note}"]
-    assert sorted(p.stem for p in (tmp_path / "fig").iterdir()) == [
-        "cumulative",
-        "network",
-        "trajectories",
-    ]
+    drawn = sorted(p.stem for p in (tmp_path / "fig").iterdir())
+    assert drawn and not [name for name in drawn if name.startswith("tipping")]
     report = run_cli("report", out, "--out", tmp_path / "r.html")
     assert report.code == 0
     assert note.replace("'", "&#x27;") in (tmp_path / "r.html").read_text()

@@ -84,7 +84,7 @@ def test_a_killed_pool_worker_is_one_line_and_the_batch_resumes(tmp_path, fault_
     assert result.code == 1
     assert result.err_lines == [
         "a worker died (a local pool worker was killed, perhaps by the out-of-memory killer); "
-        f"finish with the same command and --resume {out}"
+        f"finish it with: patronage resume {out}"
     ]
     assert manifest(out)["status"] == "running"
     assert run_cli("batch", SYRIA, *args, "--resume", out).code == 0
@@ -108,7 +108,7 @@ def test_lost_dask_workers_are_one_line(tmp_path, fault_engines):
         marker.unlink()
     assert result.code == 1
     assert result.err_lines[-1].startswith("a worker died (the Dask workers were lost: ")
-    assert result.err_lines[-1].endswith(f"finish with the same command and --resume {out}")
+    assert result.err_lines[-1].endswith(f"finish it with: patronage resume {out}")
     assert run_cli("batch", SYRIA, *args, "--resume", out).code == 0
 
 

@@ -97,7 +97,7 @@ def test_not_a_manifest_at_all(good, tmp_path):
     folder = _damaged(good, tmp_path, lambda m: [m])
     result = run_cli("summary", folder)
     assert result.err_lines == [
-        f"{folder}: manifest.json is not a patronage result manifest (format 1)"
+        f"{folder}: manifest.json is not a patronage result manifest (format 2)"
     ]
 
 

@@ -3,11 +3,11 @@
 A new batch folder appears whole (built under a temporary name with its manifest, then
 renamed), and is locked while a process writes in it (results.claim): a second writer is
 refused. While a batch runs, its folder holds manifest.json (status "running") and
-chunks/NNNNNN-{runs,events,series}.parquet, each renamed into place when complete and then
+chunks/NNNNNN-{runs,outcomes,events,series}.parquet, each renamed into place when complete and then
 vouched for by a journal line (experiments.chunkfiles). A batch killed at any moment
 (SIGKILL included) resumes with `--resume`: chunks whose files match the journal are kept,
 the others are run again. At the end the chunks are checked again and consolidated, in
-chunk order and in row groups of a fixed size, into the three tables, so the bytes do not
+chunk order and in row groups of a fixed size, into the four tables, so the bytes do not
 depend on workers, executor, completion order or interruptions. `--force` (and `run`)
 build the new folder under a temporary name and replace the old one only once complete.
 """
@@ -30,10 +30,11 @@ from patronage.atomic import temporary_name
 from patronage.engines.base import ENGINES
 from patronage.errors import InputError, WorkerDied
 from patronage.experiments import chunkfiles
-from patronage.experiments.chunks import ChunkTask, Job, plan_chunks, run_chunk
+from patronage.experiments.chunks import ChunkTask, Job, plan_chunks, remember, run_chunk
 from patronage.experiments.design import Design
 from patronage.experiments.executors import Executor, InProcess
 from patronage.experiments.progress import Progress
+from patronage.experiments.resume import differences
 from patronage.results import claim, provenance, store
 from patronage.results.manifest import Manifest, new_manifest, read_manifest, write_manifest
 from patronage.scenario.loader import LoadedScenario, override_scenario
@@ -42,6 +43,9 @@ CHUNK_RUNS = {"mesa": 20, "ensemble": 2000}
 ROW_GROUP = 16_384  # rows per parquet row group: bounds consolidation memory
 MANIFEST_EVERY = 1.0  # seconds between rewrites of a large manifest while a batch runs
 LARGE_MANIFEST = 256 * 1024  # bytes
+# The outcomes table's dictionaries (every partner id) are stored once per row group: larger
+# groups keep a 100,000-partner table small and quick to read.
+ROW_GROUPS = {"outcomes": 131_072}
 CHECK_ROUNDS = 3  # times chunks that fail their checks at consolidation are run again
 
 
@@ -86,7 +90,7 @@ def design_fingerprint(loaded: LoadedScenario, design: Design, job: Job, chunk_r
         "scenario_sha256": loaded.sha256,
         "overrides": list(loaded.overrides),
         "design": design.to_dict(),
-        "steps": job.steps,
+        "steps": job.steps or loaded.scenario.steps,  # the horizon, however it was given
         "series_every": job.series_every,
         "engine": job.engine,
         "chunk_runs": chunk_runs,
@@ -129,11 +133,13 @@ def run_batch(
         ENGINES[engine],
     )
     fingerprint = design_fingerprint(loaded, design, job, chunk_runs)
+    remember(loaded)  # chunks computed in this process reuse the parsed scenario
     batch = _Batch(design, job, chunk_runs, executor or InProcess(), progress)
     if resume:
         with claim.FolderLock(_existing_folder(out)):
             claim.sweep_stale(out)
-            manifest = _resume_manifest(out, fingerprint)
+            manifest = _resume_manifest(out)
+            _check_same_batch(manifest, loaded, design, job, chunk_runs, out)
             if manifest.status == "complete":
                 return manifest
             return batch.finish(out, manifest, on_error="keep")
@@ -365,32 +371,58 @@ def _record_chunk(manifest: Manifest, entry: dict[str, Any], n_runs: int) -> Non
     manifest.runs.failed = len(manifest.failed_runs)
 
 
-def _resume_manifest(out: Path, fingerprint: str) -> Manifest:
+def _resume_manifest(out: Path) -> Manifest:
     manifest = read_manifest(out)
     if manifest.kind != "batch":
         raise InputError("cannot resume: not a batch folder", source=str(out))
-    if manifest.fingerprint != fingerprint:
-        old = manifest.scenario.sha256[:12]
+    if manifest.format != store.FORMAT_VERSION and manifest.status != "complete":
         raise InputError(
-            "cannot resume: the scenario, design, seed, steps, series, engine or "
-            "--chunk-runs differ from "
-            f"the batch in this folder (its scenario sha256 {old}); resume with the same "
-            "command that started it, or start a new --out",
+            f"cannot resume: written in result format {manifest.format} by an older "
+            f"patronage (this one writes format {store.FORMAT_VERSION}); finish it with that "
+            "version, or start the batch again",
             source=str(out),
         )
     return manifest
 
 
+def _check_same_batch(
+    manifest: Manifest,
+    loaded: LoadedScenario,
+    design: Design,
+    job: Job,
+    chunk_runs: int,
+    out: Path,
+) -> None:
+    """A resume must be the same batch: name the first option that differs, both values."""
+    fingerprint = design_fingerprint(loaded, design, job, chunk_runs)
+    if manifest.fingerprint == fingerprint:
+        return
+    steps = job.steps or loaded.scenario.steps
+    found = differences(manifest, loaded, design, steps, job.series_every, job.engine, chunk_runs)
+    what = (
+        f"{found[0][0]} differs (this folder's batch: {found[0][1]}; this command: {found[0][2]})"
+        if found
+        else "the batch in this folder was started differently"
+    )
+    raise InputError(
+        f"cannot resume: {what}; run `patronage resume {out}` to finish it as it was "
+        "started, or start a new --out",
+        source=str(out),
+    )
+
+
 def _consolidate(
     out: Path, tasks: list[ChunkTask], entries: dict[int, dict[str, Any]]
 ) -> list[int]:
-    """Concatenate the chunks in chunk order into row groups of ROW_GROUP rows, checking
-    each chunk as it is read; returns the chunks that failed (nothing is written then)."""
+    """Concatenate the chunks in chunk order into row groups of a fixed size per table,
+    checking each chunk as it is read; returns the chunks that failed (nothing is written
+    then)."""
     chunks = out / "chunks"
     bad: list[int] = []
     for name in store.TABLES:
         dest = out / f"{name}.parquet"
         tmp = temporary_name(dest)
+        rows = ROW_GROUPS.get(name, ROW_GROUP)
         writer: pq.ParquetWriter | None = None
         pending: list[pa.Table] = []
         pending_rows = 0
@@ -406,16 +438,16 @@ def _consolidate(
                     writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
                 pending.append(table)
                 pending_rows += table.num_rows
-                while pending_rows >= ROW_GROUP:
+                while pending_rows >= rows:
                     joined = pa.concat_tables(pending)
-                    writer.write_table(joined.slice(0, ROW_GROUP), row_group_size=ROW_GROUP)
-                    rest = joined.slice(ROW_GROUP)
+                    writer.write_table(joined.slice(0, rows), row_group_size=rows)
+                    rest = joined.slice(rows)
                     pending, pending_rows = [rest], rest.num_rows
             if bad:
                 return sorted(set(bad))
             assert writer is not None, "a batch has at least one chunk"
             if pending_rows:
-                writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP)
+                writer.write_table(pa.concat_tables(pending), row_group_size=rows)
             writer.close()
             writer = None
             os.replace(tmp, dest)

@@ -17,12 +17,17 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from patronage.errors import InputError
-from patronage.results.store import FORMAT_VERSION, MANIFEST, TABLES, write_text
+from patronage.results.store import (
+    FORMAT_VERSION,
+    MANIFEST,
+    READABLE_FORMATS,
+    TABLES_OF_FORMAT,
+    write_text,
+)
 
 __all__ = [
     "FORMAT_VERSION",
     "MANIFEST",
-    "TABLES",
     "DesignRecord",
     "Manifest",
     "RunCounts",
@@ -30,6 +35,7 @@ __all__ = [
     "check_regular_file",
     "new_manifest",
     "read_manifest",
+    "tables_of",
     "write_manifest",
 ]
 
@@ -44,20 +50,6 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-class PartnerRecord(_Record):
-    id: str
-    group: str | None = None
-
-
-class ResolvedScenario(_Record):
-    """The parts of the resolved scenario that analyses read (the rest is kept as is)."""
-
-    incumbent: str
-    partners: list[PartnerRecord]
-    title: str | None = None
-    description: str | None = None
-
-
 class ScenarioRecord(_Record):
     """The scenario as run: its file, text, hash, overrides and resolved values."""
 
@@ -66,7 +58,7 @@ class ScenarioRecord(_Record):
     sha256: Sha256
     overrides: list[str] = Field(default_factory=list)
     text: str
-    resolved: ResolvedScenario
+    resolved: dict[str, Any] | None = None  # format 1 stored the scenario resolved too
 
 
 class DesignRecord(_Record):
@@ -96,10 +88,12 @@ def _no_assignments() -> dict[str, Any]:
 class Manifest(_Record):
     """What was run, how, by which versions, and which runs are done (manifest.json)."""
 
-    format: Literal[1]  # FORMAT_VERSION
+    format: Literal[1, 2]  # READABLE_FORMATS
     kind: Literal["run", "batch"]
     status: Literal["running", "stopped", "complete"]
     scenario: ScenarioRecord
+    incumbent: str | None = None  # format 2 (format 1: in scenario.resolved)
+    groups: dict[str, list[str]] | None = None  # format 2: partner umbrellas, e.g. the PMF
     partners: list[str]
     patrons: list[str]
     steps: Annotated[int, Field(ge=1)]
@@ -138,7 +132,7 @@ class Manifest(_Record):
                 f"({len(self.points)}) times design.replicates ({self.design.replicates})"
             )
         if self.status == "complete":
-            missing = [t for t in TABLES if t not in (self.tables or {})]
+            missing = [t for t in tables_of(self.format) if t not in (self.tables or {})]
             if missing:
                 raise ValueError(f"tables: a complete folder records the sha256 of {missing[0]}")
         return self
@@ -146,6 +140,20 @@ class Manifest(_Record):
     @property
     def n_points(self) -> int:
         return len(self.points)
+
+
+def tables_of(format_version: int) -> tuple[str, ...]:
+    """The tables a complete folder of this format holds."""
+    return TABLES_OF_FORMAT[format_version]
+
+
+def _groups(scenario: Any) -> dict[str, list[str]]:
+    """Partner groups (an umbrella such as the PMF): recorded so readers need not re-parse."""
+    out: dict[str, list[str]] = {}
+    for p in scenario.partners:
+        if getattr(p, "group", None):
+            out.setdefault(p.group, []).append(p.id)
+    return {g: sorted(ids) for g, ids in sorted(out.items())}
 
 
 def check_regular_file(path: Path, what: str, folder: Path) -> None:
@@ -168,9 +176,16 @@ def _first_problem(exc: ValidationError) -> str:
 
 def parse_manifest(data: Any, folder: Path) -> Manifest:
     """Validate a manifest mapping; one line naming the first field that is wrong."""
-    if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION:
+    if not isinstance(data, dict) or "format" not in data:
         raise InputError(
             f"manifest.json is not a patronage result manifest (format {FORMAT_VERSION})",
+            source=str(folder),
+        )
+    if data["format"] not in READABLE_FORMATS:
+        raise InputError(
+            f"result format {data['format']} is not one this version reads "
+            f"(formats {', '.join(map(str, READABLE_FORMATS))}); open it with the patronage "
+            "version that wrote it, or re-run the batch",
             source=str(folder),
         )
     try:
@@ -228,7 +243,7 @@ def new_manifest(
 
     s = loaded.scenario
     return Manifest(
-        format=1,
+        format=2,  # FORMAT_VERSION
         kind=kind,
         status="running",
         scenario=ScenarioRecord(
@@ -237,8 +252,9 @@ def new_manifest(
             sha256=loaded.sha256,
             overrides=list(loaded.overrides),
             text=loaded.text,
-            resolved=ResolvedScenario.model_validate(s.model_dump(mode="json")),
         ),
+        incumbent=s.incumbent,
+        groups=_groups(s),
         partners=s.partner_ids(),
         patrons=s.patron_ids(),
         steps=steps,
