@@ -277,9 +277,7 @@ def test_sigterm_stops_a_batch_as_ctrl_c_does(tmp_path):
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
-    assert err.strip().splitlines()[-1] == (
-        f"stopped; finish it with: patronage resume {out}"
-    )
+    assert err.strip().splitlines()[-1] == (f"stopped; finish it with: patronage resume {out}")
     assert manifest(out)["status"] == "stopped"
     assert not [p for p in out.iterdir() if ".tmp" in p.name]
 
