@@ -12,11 +12,10 @@ import os
 import signal
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from patronage.engines import mesa
+from patronage.engines.plan import RunPlan
 from patronage.results.store import GroupTables
-from patronage.scenario.schema import Scenario
 
 
 def marker(seed: int, once: bool) -> Path:
@@ -31,14 +30,9 @@ def _claim(path: Path) -> bool:
     return True
 
 
-def run_group(
-    scenario: Scenario,
-    batch_seed: int,
-    run_ids: list[int],
-    steps: int | None = None,
-    series_every: int | None = 1,
-    params: dict[str, Any] | None = None,
+def run_plan(
+    plan: RunPlan, batch_seed: int, steps: int | None = None, series_every: int | None = 1
 ) -> GroupTables:
     if marker(batch_seed, False).exists() or _claim(marker(batch_seed, True)):
         os.kill(os.getpid(), signal.SIGKILL)
-    return mesa.run_group(scenario, batch_seed, run_ids, steps, series_every, params)
+    return mesa.run_plan(plan, batch_seed, steps, series_every)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from patronage.engines import mesa
+from patronage.engines.plan import RunPlan
 from patronage.results.store import GroupTables
 from patronage.scenario.schema import Scenario
 
@@ -17,13 +18,8 @@ FAILING_RUN = 3
 FAILURE = f"RuntimeError: test-only failure inside run {FAILING_RUN}"
 
 
-def run_group(
-    scenario: Scenario,
-    batch_seed: int,
-    run_ids: list[int],
-    steps: int | None = None,
-    series_every: int | None = 1,
-    params: dict[str, Any] | None = None,
+def run_plan(
+    plan: RunPlan, batch_seed: int, steps: int | None = None, series_every: int | None = 1
 ) -> GroupTables:
     original = mesa.simulate
 
@@ -34,6 +30,6 @@ def run_group(
 
     mesa.simulate = simulate  # type: ignore[assignment]
     try:
-        return mesa.run_group(scenario, batch_seed, run_ids, steps, series_every, params)
+        return mesa.run_plan(plan, batch_seed, steps, series_every)
     finally:
         mesa.simulate = original  # type: ignore[assignment]

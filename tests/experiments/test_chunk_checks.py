@@ -80,7 +80,7 @@ def test_consolidation_refuses_a_chunk_holding_other_runs(tmp_path):
     out = stopped_batch(tmp_path / "b", chunks=2)
     chunks = out / "chunks"
     entry = read_journal(chunks / "journal.jsonl")[1]
-    task = ChunkTask(1, 0, tuple(range(10, 20)), {}, {})
+    task = ChunkTask(1, tuple(range(10, 20)), {})
     assert read_checked(chunks, task, entry, "runs") is not None
     table = pq.read_table(chunk_path(chunks, 0, "runs"))  # runs 0-9
     pq.write_table(table, chunk_path(chunks, 1, "runs"))

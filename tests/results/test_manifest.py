@@ -103,10 +103,10 @@ def test_not_a_manifest_at_all(good, tmp_path):
 
 def test_fields_of_later_versions_are_kept_and_the_model_reads_by_attribute(good, tmp_path):
     """Easy to extend: an unknown field validates and survives a rewrite."""
-    folder = _damaged(good, tmp_path, lambda m: m.update(streams={"kind": "crn"}))
+    folder = _damaged(good, tmp_path, lambda m: m.update(later_field={"kind": "x"}))
     results = open_results(folder)
     assert isinstance(results.manifest, Manifest)
-    assert results.manifest.model_extra == {"streams": {"kind": "crn"}}
+    assert results.manifest.model_extra == {"later_field": {"kind": "x"}}
     assert results.manifest.design.replicates == 4
     assert results.manifest.runs.done == 4 and results.manifest.runs.failed == 0
     assert read_manifest(folder).model_dump(mode="json", exclude_unset=True) == manifest(folder)

@@ -15,6 +15,7 @@ build the new folder under a temporary name and replace the old one only once co
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import hashlib
 import json
 import os
@@ -28,6 +29,7 @@ import pyarrow.parquet as pq
 
 from patronage.atomic import temporary_name
 from patronage.engines.base import ENGINES
+from patronage.engines.plan import RunPlan
 from patronage.errors import InputError, WorkerDied
 from patronage.experiments import chunkfiles
 from patronage.experiments.chunks import ChunkTask, Job, plan_chunks, remember, run_chunk
@@ -37,7 +39,10 @@ from patronage.experiments.progress import Progress
 from patronage.experiments.resume import differences
 from patronage.results import claim, provenance, store
 from patronage.results.manifest import Manifest, new_manifest, read_manifest, write_manifest
-from patronage.scenario.loader import LoadedScenario, override_scenario
+from patronage.results.params import numeric_fields
+from patronage.rng.seeds import DERIVATIONS, INDEPENDENT
+from patronage.scenario.loader import LoadedScenario, check_extremes, validate
+from patronage.scenario.overrides import assign
 
 CHUNK_RUNS = {"mesa": 20, "ensemble": 2000}
 ROW_GROUP = 16_384  # rows per parquet row group: bounds consolidation memory
@@ -62,26 +67,33 @@ def check_points(
     loaded: LoadedScenario, points: list[dict[str, Any]], design: Design | None = None
 ) -> None:
     """Validate every design point before anything is written: bad values fail up front,
-    blamed on the option that gave them (with the values it gave, for a sweep)."""
+    with every range it leaves at its low and at its high; a bad swept value is blamed on
+    the sweep, with the values it gave."""
     sweeps = design.sweeps if design else {}
-    label = "--sweep" if sweeps and not (design and design.samples) else "design"
-    if design and design.samples and not sweeps:
-        label = "--sample"
     for assignments in points:
         try:
-            override_scenario(loaded, assignments, label)
+            data, touched = assign(loaded.data, assignments)
+            validate(data, loaded.source, loaded.lines, touched)
+            if loaded.ranges:
+                plan = RunPlan(loaded, (0,), (0,), (0,), (assignments,))
+                check_extremes(data, plan.ranges(), loaded.source, loaded.lines, touched)
         except InputError as exc:
             path = next((p for p in sweeps if exc.field.startswith(p)), None)
             if path is None:
                 raise
-            shown = ", ".join(str(v) for v in sweeps[path][:8]) + (
-                ", ..." if len(sweeps[path]) > 8 else ""
-            )
+            shown = ", ".join(str(v) for v in sweeps[path][:8])
+            shown += ", ..." if len(sweeps[path]) > 8 else ""
             raise InputError(
                 f"{exc.message} (swept over {shown}; give V1,V2,... or START:STOP:STEP)",
                 source=f"{loaded.source} (--sweep)",
                 field=exc.field,
             ) from None
+
+
+def ranged_inputs(loaded: LoadedScenario, points: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ranges the runs draw (a sweep or sample of a field takes over its range)."""
+    plan = RunPlan(loaded, (0,), (0,), (0,), tuple(points[:1]) or ({},))
+    return {r.path: r.distribution.to_dict() for r in plan.ranges()}
 
 
 def design_fingerprint(loaded: LoadedScenario, design: Design, job: Job, chunk_runs: int) -> str:
@@ -122,28 +134,26 @@ def run_batch(
     if engine not in ENGINES:
         raise InputError(f"must be one of {', '.join(ENGINES)}, got '{engine}'", source="--engine")
     chunk_runs = chunk_runs or CHUNK_RUNS[engine]
-    job = Job(
-        loaded.text,
-        loaded.source,
-        loaded.overrides,
-        design.seed,
-        steps,
-        series_every,
-        engine,
-        ENGINES[engine],
-    )
-    fingerprint = design_fingerprint(loaded, design, job, chunk_runs)
     remember(loaded)  # chunks computed in this process reuse the parsed scenario
-    batch = _Batch(design, job, chunk_runs, executor or InProcess(), progress)
+    executor = executor or InProcess()
     if resume:
         with claim.FolderLock(_existing_folder(out)):
             claim.sweep_stale(out)
-            manifest = _resume_manifest(out)
+            manifest = _resumable(out)
+            if manifest.status == "complete" and manifest.chunking != "runs":
+                return manifest  # an older folder, complete: nothing to run
+            # a resume keeps the folder's streams, whatever the default
+            design = dataclasses.replace(design, streams=manifest.design.streams or INDEPENDENT)
+            job = _job(loaded, design, manifest.points, steps, series_every, engine)
             _check_same_batch(manifest, loaded, design, job, chunk_runs, out)
             if manifest.status == "complete":
                 return manifest
+            batch = _Batch(design, job, chunk_runs, executor, progress)
             return batch.finish(out, manifest, on_error="keep")
     points = design.points()
+    job = _job(loaded, design, points, steps, series_every, engine)
+    fingerprint = design_fingerprint(loaded, design, job, chunk_runs)
+    batch = _Batch(design, job, chunk_runs, executor, progress)
     if "steps" in design.param_names:
         raise InputError(
             "sweep the horizon with --steps, not as a design field", source="design", field="steps"
@@ -169,6 +179,29 @@ def run_batch(
     return batch.started(out, manifest)
 
 
+def _job(
+    loaded: LoadedScenario,
+    design: Design,
+    points: list[dict[str, Any]],
+    steps: int | None,
+    series_every: int | None,
+    engine: str,
+) -> Job:
+    return Job(
+        loaded.text,
+        loaded.source,
+        loaded.overrides,
+        design.seed,
+        steps,
+        series_every,
+        engine,
+        replicates=design.replicates,
+        streams=design.streams,
+        numeric=numeric_fields(points),
+        engine_module=ENGINES[engine],
+    )
+
+
 def _first_manifest(
     loaded: LoadedScenario,
     design: Design,
@@ -179,7 +212,8 @@ def _first_manifest(
     chunk_runs: int,
 ) -> Manifest:
     """The manifest of a new batch, before any run is done."""
-    return new_manifest(
+    ranges = ranged_inputs(loaded, points)
+    manifest = new_manifest(
         loaded,
         kind="batch",
         seed=design.seed,
@@ -196,8 +230,13 @@ def _first_manifest(
         chunks_done=[],
         chunk_seconds={},  # compute time of each chunk (its runs are in `chunk_runs`)
         failed_runs={},
-        param_columns=[f"param.{name}" for name in design.param_names],
+        param_columns=[f"param.{name}" for name in [*design.param_names, *ranges]],
+        ranges=ranges,  # drawn per run from its own stream (rng/inputs.py)
+        streams=design.streams,
+        chunking="runs",  # chunks of consecutive runs across design points
     )
+    manifest.seed_derivation = DERIVATIONS[design.streams]
+    return manifest
 
 
 def _existing_folder(out: Path) -> Path:
@@ -371,17 +410,28 @@ def _record_chunk(manifest: Manifest, entry: dict[str, Any], n_runs: int) -> Non
     manifest.runs.failed = len(manifest.failed_runs)
 
 
-def _resume_manifest(out: Path) -> Manifest:
+def _resumable(out: Path) -> Manifest:
+    """The manifest of a folder this version can resume."""
     manifest = read_manifest(out)
     if manifest.kind != "batch":
         raise InputError("cannot resume: not a batch folder", source=str(out))
-    if manifest.format != store.FORMAT_VERSION and manifest.status != "complete":
-        raise InputError(
-            f"cannot resume: written in result format {manifest.format} by an older "
-            f"patronage (this one writes format {store.FORMAT_VERSION}); finish it with that "
-            "version, or start the batch again",
-            source=str(out),
-        )
+    if manifest.status != "complete":
+        if manifest.format != store.FORMAT_VERSION:
+            raise InputError(
+                f"cannot resume: written in result format {manifest.format} by an older "
+                f"patronage (this one writes format {store.FORMAT_VERSION}); finish it with "
+                "that version, or start the batch again",
+                source=str(out),
+            )
+        if manifest.chunking != "runs":
+            raise InputError(
+                "cannot resume: this batch was started by an older patronage (chunks by design "
+                "point, a random stream per run); finish it with that version, or start a new "
+                "--out",
+                source=str(out),
+            )
+    if manifest.design.streams is None:  # folders before common streams
+        manifest.design.streams = INDEPENDENT
     return manifest
 
 

@@ -14,7 +14,8 @@ import pandas as pd
 
 from patronage.experiments.chunks import ChunkOutput, ChunkTask, Job, run_chunk
 from patronage.results.folder import Results
-from patronage.results.params import numeric_fields, param_value
+from patronage.results.params import numeric_fields
+from patronage.rng.seeds import INDEPENDENT
 
 
 @dataclass
@@ -44,6 +45,8 @@ def run_id_problems(results: Results) -> tuple[list[int], list[int]]:
 def verify(results: Results, sample: int, seed: int = 0) -> Verification:
     """Re-run `sample` runs drawn at random (seeded) and compare all four tables' rows."""
     m = results.manifest
+    design = m.design
+    points = m.points
     job = Job(
         m.scenario.text,
         m.scenario.source,
@@ -52,24 +55,17 @@ def verify(results: Results, sample: int, seed: int = 0) -> Verification:
         m.steps,
         m.series_every,
         m.engine,
+        replicates=design.replicates,
+        streams=design.streams or INDEPENDENT,  # folders before common random numbers
+        numeric=numeric_fields(points),
     )
     duplicated, missing = run_id_problems(results)
     run_ids = np.unique(results.runs["run_id"].to_numpy())
     rng = np.random.default_rng(seed)
     chosen = sorted(rng.choice(run_ids, size=min(sample, len(run_ids)), replace=False).tolist())
-    replicates = m.design.replicates
-    points = m.points
-    by_point: dict[int, list[int]] = {}
-    for run_id in chosen:
-        by_point.setdefault(run_id // replicates, []).append(run_id)
-    mismatched: dict[int, str] = {}
-    numeric = numeric_fields(points)
-    for p, ids in by_point.items():
-        assignments = points[p]
-        params = {k: param_value(v, numeric[k]) for k, v in assignments.items()}
-        tables = run_chunk(job, ChunkTask(0, p, tuple(ids), assignments, params))
-        for run_id, problem in _compare(results, tables, ids).items():
-            mismatched[run_id] = problem
+    spanned = {r // job.replicates for r in chosen}
+    tables = run_chunk(job, ChunkTask(0, tuple(chosen), {p: points[p] for p in spanned}))
+    mismatched = _compare(results, tables, chosen)
     return Verification(chosen, mismatched, duplicated, missing)
 
 

@@ -118,6 +118,10 @@ class Manifest(_Record):
     param_columns: list[str] = Field(default_factory=list)
     # the sha256 of each table: required once complete, so no edit can switch the check off
     tables: dict[str, Sha256] | None = None
+    # how runs draw their streams and inputs (a batch of this version; None in older ones)
+    streams: str | None = None
+    ranges: dict[str, Any] | None = None  # ranged inputs each run draws (rng/inputs.py)
+    chunking: str | None = None  # "runs": chunks of consecutive runs across design points
     # what a command built on a batch adds (their own modules read and check them)
     precision: dict[str, Any] | None = None  # analysis.precision: the rounds run
     sensitivity: dict[str, Any] | None = None  # analysis.sensitivity: the study and indices
