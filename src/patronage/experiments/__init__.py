@@ -2,7 +2,8 @@
 
 - `design`: sweeps, Latin hypercube samples, replicates -> design points.
 - `chunks`: the picklable job and chunk tasks, and `run_chunk` (used by `verify` too).
-- `chunkfiles`: chunk files and the journal that vouches for them (run ids, sha256).
+- `chunkfiles`: chunk files, the journal that vouches for them (run ids, sha256), and
+  their consolidation into the folder's tables.
 - `batch`: plan, run, resume and consolidate a batch into a result folder.
 - `executors`: in-process, local process pool, Dask.
 - `lifeline`, `forkserver_preload`: pool workers and their forkserver die with the batch.

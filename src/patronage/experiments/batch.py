@@ -24,10 +24,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from patronage.atomic import temporary_name
 from patronage.engines.base import ENGINES
 from patronage.engines.plan import RunPlan
 from patronage.errors import InputError, WorkerDied
@@ -45,12 +41,8 @@ from patronage.scenario.loader import LoadedScenario, check_extremes, validate
 from patronage.scenario.overrides import assign
 
 CHUNK_RUNS = {"mesa": 20, "ensemble": 2000}
-ROW_GROUP = 16_384  # rows per parquet row group: bounds consolidation memory
 MANIFEST_EVERY = 1.0  # seconds between rewrites of a large manifest while a batch runs
 LARGE_MANIFEST = 256 * 1024  # bytes
-# The outcomes table's dictionaries (every partner id) are stored once per row group: larger
-# groups keep a 100,000-partner table small and quick to read.
-ROW_GROUPS = {"outcomes": 131_072}
 CHECK_ROUNDS = 3  # times chunks that fail their checks at consolidation are run again
 
 
@@ -320,7 +312,7 @@ class _Batch:
         for _ in range(CHECK_ROUNDS):
             todo = [t for t in tasks if t.index not in entries]
             self._run(out, manifest, tasks, todo, entries, on_error)
-            bad = _consolidate(out, tasks, entries)
+            bad = chunkfiles.consolidate(out, tasks, entries)
             if not bad:
                 break
             for index in bad:  # changed after it was checked: run it again
@@ -459,50 +451,3 @@ def _check_same_batch(
         "started, or start a new --out",
         source=str(out),
     )
-
-
-def _consolidate(
-    out: Path, tasks: list[ChunkTask], entries: dict[int, dict[str, Any]]
-) -> list[int]:
-    """Concatenate the chunks in chunk order into row groups of a fixed size per table,
-    checking each chunk as it is read; returns the chunks that failed (nothing is written
-    then)."""
-    chunks = out / "chunks"
-    bad: list[int] = []
-    for name in store.TABLES:
-        dest = out / f"{name}.parquet"
-        tmp = temporary_name(dest)
-        rows = ROW_GROUPS.get(name, ROW_GROUP)
-        writer: pq.ParquetWriter | None = None
-        pending: list[pa.Table] = []
-        pending_rows = 0
-        try:
-            for task in tasks:
-                table = chunkfiles.read_checked(chunks, task, entries.get(task.index), name)
-                if table is None:
-                    bad.append(task.index)
-                    continue
-                if bad:
-                    continue  # keep checking, write nothing
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
-                pending.append(table)
-                pending_rows += table.num_rows
-                while pending_rows >= rows:
-                    joined = pa.concat_tables(pending)
-                    writer.write_table(joined.slice(0, rows), row_group_size=rows)
-                    rest = joined.slice(rows)
-                    pending, pending_rows = [rest], rest.num_rows
-            if bad:
-                return sorted(set(bad))
-            assert writer is not None, "a batch has at least one chunk"
-            if pending_rows:
-                writer.write_table(pa.concat_tables(pending), row_group_size=rows)
-            writer.close()
-            writer = None
-            os.replace(tmp, dest)
-        finally:
-            if writer is not None:
-                writer.close()
-            tmp.unlink(missing_ok=True)
-    return []

@@ -4,13 +4,15 @@ Each finished chunk is three parquet files, `chunks/NNNNNN-{runs,events,series}.
 renamed into place, then one journal line (`chunks/journal.jsonl`) recording its run ids
 and the sha256 of each file. A chunk counts as done only if its journal line exists and its
 files still hash to it and hold exactly its runs: a truncated, edited, swapped or missing
-chunk is run again, never merged.
+chunk is run again, never merged. `consolidate` merges the checked chunks, in chunk order
+and in row groups of a fixed size, into the folder's tables.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import stat
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from patronage.atomic import temporary_name
 from patronage.experiments.chunks import ChunkOutput, ChunkTask
 from patronage.results import store
 
@@ -26,6 +29,7 @@ __all__ = [
     "JOURNAL",
     "chunk_intact",
     "chunk_path",
+    "consolidate",
     "journal_entry",
     "read_checked",
     "read_journal",
@@ -33,6 +37,10 @@ __all__ = [
 ]
 
 JOURNAL = "journal.jsonl"
+ROW_GROUP = 16_384  # rows per parquet row group: bounds consolidation memory
+# The outcomes table's dictionaries (every partner id) are stored once per row group: larger
+# groups keep a 100,000-partner table small and quick to read.
+ROW_GROUPS = {"outcomes": 131_072}
 
 
 def chunk_path(chunks: Path, index: int, table: str) -> Path:
@@ -141,3 +149,48 @@ def read_checked(
         if low < task.run_ids[0] or high > task.run_ids[-1]:
             return None
     return table
+
+
+def consolidate(out: Path, tasks: list[ChunkTask], entries: dict[int, dict[str, Any]]) -> list[int]:
+    """Concatenate the chunks in chunk order into row groups of a fixed size per table,
+    checking each chunk as it is read; returns the chunks that failed (nothing is written
+    then)."""
+    chunks = out / "chunks"
+    bad: list[int] = []
+    for name in store.TABLES:
+        dest = out / f"{name}.parquet"
+        tmp = temporary_name(dest)
+        rows = ROW_GROUPS.get(name, ROW_GROUP)
+        writer: pq.ParquetWriter | None = None
+        pending: list[pa.Table] = []
+        pending_rows = 0
+        try:
+            for task in tasks:
+                table = read_checked(chunks, task, entries.get(task.index), name)
+                if table is None:
+                    bad.append(task.index)
+                    continue
+                if bad:
+                    continue  # keep checking, write nothing
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                pending.append(table)
+                pending_rows += table.num_rows
+                while pending_rows >= rows:
+                    joined = pa.concat_tables(pending)
+                    writer.write_table(joined.slice(0, rows), row_group_size=rows)
+                    rest = joined.slice(rows)
+                    pending, pending_rows = [rest], rest.num_rows
+            if bad:
+                return sorted(set(bad))
+            assert writer is not None, "a batch has at least one chunk"
+            if pending_rows:
+                writer.write_table(pa.concat_tables(pending), row_group_size=rows)
+            writer.close()
+            writer = None
+            os.replace(tmp, dest)
+        finally:
+            if writer is not None:
+                writer.close()
+            tmp.unlink(missing_ok=True)
+    return []
