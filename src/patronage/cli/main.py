@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     from patronage.cli import analysis as cli_analysis
 
     cli_analysis.register(sub)
+    from patronage.cli import app as cli_app
+
+    cli_app.register(sub)
     return parser
 
 

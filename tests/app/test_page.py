@@ -1,0 +1,131 @@
+"""The page in a real browser: title, controls, the ensemble panel, the live run, uploads.
+
+Runs `patronage app` and drives it with Playwright through the system's Chromium. The tests
+share one page and run in file order (the slider test leaves the level at 0.7).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("solara", reason="the page needs the [app] extra")
+pytest.importorskip("playwright", reason="the browser tests need the [app] extra")
+
+from matplotlib.image import imread
+
+import patronage
+from patronage.errors import InputError
+from patronage.scenario.loader import from_text
+
+SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "syria_withdrawal.yaml"
+TIMEOUT = 30_000  # ms: a change reaches the server, the panel is recomputed and redrawn
+PANEL_FIELDS = (
+    "p_realign",
+    "p_collapse",
+    "final_aligned",
+    "final_hedging",
+    "final_realigned",
+    "final_collapsed",
+)
+
+
+def panel_values(page) -> dict[tuple[str, str], float]:
+    cells = page.locator(".ensemble-table td[data-field]")
+    out = {}
+    for i in range(cells.count()):
+        cell = cells.nth(i)
+        key = (cell.get_attribute("data-partner"), cell.get_attribute("data-field"))
+        out[key] = float(cell.get_attribute("data-value"))
+    return out
+
+
+def api_values(tmp_path: Path, level: float) -> dict[tuple[str, str], float]:
+    """The same numbers from the Python API: a batch of 1,000 ensemble runs, seed 0."""
+    res = patronage.run_batch(
+        SCENARIO,
+        overrides=[f"withdrawal.level={level}"],
+        replicates=1000,
+        seed=0,
+        engine="ensemble",
+        series_every=None,
+        out=tmp_path / "api",
+    )
+    summary = res.summary().set_index("partner")
+    out = {}
+    for pid in res.partners:
+        out[(pid, "p_realign")] = float(summary.loc[pid, "p_realign"])
+        out[(pid, "p_collapse")] = float(summary.loc[pid, "p_collapse"])
+        statuses = res.runs[f"{pid}.status"]
+        for status in ("aligned", "hedging", "realigned", "collapsed"):
+            out[(pid, f"final_{status}")] = float((statuses == status).mean())
+    return out
+
+
+def test_title_and_controls(app_page):
+    assert app_page.title() == "patronage: syria_withdrawal"
+    for control in ("withdrawal-level", "withdrawal-start", "withdrawal-ramp"):
+        assert app_page.locator(f".control-{control} [role=slider]").count() == 1
+    assert app_page.locator(".control-withdrawal-targets").count() == 1
+    for button in ("Step", "Play", "Pause", "Reset", "Reset to the file", "Run and save"):
+        assert app_page.get_by_role("button", name=button, exact=True).count() == 1
+    assert app_page.get_by_text("Download scenario (YAML)").count() == 1
+    assert "the file's values" in app_page.locator(".ensemble-caption").inner_text()
+
+
+def test_withdrawal_slider_updates_the_panel(app_page, tmp_path):
+    before = panel_values(app_page)
+    assert before == pytest.approx(api_values(tmp_path / "before", 1.0), abs=5e-7)
+    slider = app_page.locator(".control-withdrawal-level [role=slider]")
+    slider.focus()
+    for _ in range(30):  # 1.00 -> 0.70 in steps of 0.01
+        slider.press("ArrowLeft")
+    caption = app_page.locator(".ensemble-caption")
+    caption.filter(has_text="withdrawal.level=0.7").wait_for(timeout=TIMEOUT)
+    after = panel_values(app_page)
+    assert after != before
+    # data-value holds 6 decimals: equal to the API's numbers up to that rounding
+    assert after == pytest.approx(api_values(tmp_path / "after", 0.7), abs=5e-7)
+
+
+def test_step_updates_counter_and_network(app_page):
+    counter = app_page.locator(".step-counter")
+    network = app_page.locator(".live-network img")
+    start = int(counter.get_attribute("data-step"))
+    before = network.screenshot()
+    for k in (1, 2):
+        app_page.get_by_role("button", name="Step", exact=True).click()
+        app_page.locator(f'.step-counter[data-step="{start + k}"]').wait_for(timeout=TIMEOUT)
+    assert counter.inner_text().startswith(f"step {start + 2} / 120")
+    # the figure's title names the step, so a redrawn network is a different picture
+    deadline = time.monotonic() + TIMEOUT / 1000
+    while network.screenshot() == before:
+        assert time.monotonic() < deadline, "the network was not redrawn after a step"
+        app_page.wait_for_timeout(100)
+
+
+def test_bad_upload_shows_the_loaders_line(app_page, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    text = SCENARIO.read_text().replace("steps: 120", "steps: -5", 1)
+    bad.write_text(text)
+    with pytest.raises(InputError) as expected:
+        from_text(text, "bad.yaml")
+    app_page.locator("[data-testid=scenario-upload]").set_input_files(str(bad))
+    message = app_page.locator(".page-message")
+    message.filter(has_text="bad.yaml").wait_for(timeout=TIMEOUT)
+    shown = message.inner_text().strip()
+    assert shown == str(expected.value)
+    assert shown.startswith("bad.yaml:") and "\n" not in shown
+    assert "Traceback" not in app_page.inner_text("body")
+
+
+def test_screenshot_is_not_blank(app_page, tmp_path):
+    path = tmp_path / "page.png"
+    app_page.screenshot(path=str(path), full_page=False)
+    pixels = imread(path)[:, :, :3]
+    # A blank page is one colour; the page has text, sliders and figures in many colours.
+    assert pixels.std() > 0.05
+    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 100
