@@ -122,6 +122,20 @@ def test_bad_upload_shows_the_loaders_line(app_page, tmp_path):
     assert "Traceback" not in app_page.inner_text("body")
 
 
+def test_save_runs_a_batch_into_the_named_folder(app_page, tmp_path):
+    out = tmp_path / "saved"
+    app_page.get_by_label("result folder (new)").fill(str(out))
+    app_page.get_by_role("button", name="Run and save", exact=True).click()
+    outcome = app_page.locator(".save-outcome").filter(has_text="saved 1,000 runs to")
+    outcome.wait_for(timeout=2 * TIMEOUT)
+    res = patronage.open_results(out)
+    assert len(res.runs) == 1000
+    # the batch is of the settings on the page: the level the slider test left
+    assert (res.runs["assad.status"] == "aligned").mean() == pytest.approx(
+        panel_values(app_page)[("assad", "final_aligned")], abs=5e-7
+    )
+
+
 def test_screenshot_is_not_blank(app_page, tmp_path):
     path = tmp_path / "page.png"
     app_page.screenshot(path=str(path), full_page=False)

@@ -7,14 +7,12 @@ its slider come from `ranges` (the documented ranges, widened to the file's own 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import solara
 
 from patronage.app.ranges import PARTNER_SCORES, coefficient_range, slider_bounds
-from patronage.app.settings import Settings
-from patronage.errors import InputError
+from patronage.app.save import save_batch
 from patronage.scenario.schema import Coefficients, Partner
 
 SAVE_RUNS = 1000
@@ -90,16 +88,12 @@ def Controls(settings: solara.Reactive, runs: solara.Reactive, seed: solara.Reac
             all_values=partners,
             on_value=set_targets,
         )
-    with solara.Details("redirect (share of freed support)"):
+    with Section("redirect (share of freed support)"):
         for pid in partners:
             Slider(settings, f"withdrawal.redirect.{pid}", pid, 0.0, 1.0)
-    with solara.Details("partners' scores"):
-        editing = solara.use_reactive(partners[0])
-        solara.Select("partner", values=partners, value=editing)
-        if editing.value in partners:
-            for score, (low, high) in PARTNER_SCORES.items():
-                Slider(settings, f"partners.{editing.value}.{score}", score, low, high)
-    with solara.Details("coefficients (documented ranges)"):
+    with Section("partners' scores"):
+        PartnerScores(settings, partners)
+    with Section("coefficients (documented ranges)"):
         for name in Coefficients.model_fields:
             low, high = coefficient_range(name)
             Slider(settings, f"coefficients.{name}", name, low, high)
@@ -110,6 +104,24 @@ def Controls(settings: solara.Reactive, runs: solara.Reactive, seed: solara.Reac
         solara.Button("Reset to the file", on_click=lambda: settings.set(settings.value.reset()))
     Download(settings)
     Save(settings, runs, seed)
+
+
+@solara.component
+def Section(title: str, children: list | None = None) -> None:
+    """A titled group of controls, drawn only while open (each slider costs a redraw)."""
+    opened = solara.use_reactive(False)
+    solara.Checkbox(label=title, value=opened)
+    if opened.value:
+        solara.Column(children=children or [], style={"padding-left": "12px"})
+
+
+@solara.component
+def PartnerScores(settings: solara.Reactive, partners: list[str]) -> None:
+    editing = solara.use_reactive(partners[0])
+    solara.Select("partner", values=partners, value=editing)
+    if editing.value in partners:
+        for score, (low, high) in PARTNER_SCORES.items():
+            Slider(settings, f"partners.{editing.value}.{score}", score, low, high)
 
 
 @solara.component
@@ -151,22 +163,6 @@ def Save(settings: solara.Reactive, runs: solara.Reactive, seed: solara.Reactive
     if outcome.value:
         with solara.Div(classes=["save-outcome"]):
             solara.Text(outcome.value)
-
-
-def save_batch(settings: Settings, out: str, runs: int, seed: int) -> str:
-    """Run a batch of the edited scenario into `out` (which must not exist); a one-line outcome."""
-    from patronage.api import run_batch
-
-    try:
-        loaded = settings.loaded()
-        results = run_batch(
-            loaded, replicates=runs, seed=seed, out=Path(out).expanduser(), engine="ensemble"
-        )
-    except InputError as exc:
-        return str(exc)
-    except OSError as exc:
-        return f"{out}: {exc.strerror or exc}"
-    return f"saved {runs:,} runs to {results.path} (patronage report {results.path})"
 
 
 def _get(data: dict[str, Any], path: str) -> Any:

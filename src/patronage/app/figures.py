@@ -22,10 +22,14 @@ from patronage.scenario.schema import Scenario
 
 TRACED = ("loyalty", "trust", "dependence")
 FONT = 8
+DPI = 80
 
 
-def _figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height), layout="constrained", dpi=90)
+def _figure(width: float, height: float, margins: dict[str, float]) -> Figure:
+    """A figure with fixed margins: redrawn at every step, so no layout engine (it costs more
+    than the drawing)."""
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    fig.subplots_adjust(**margins)
     FigureCanvasAgg(fig)
     return fig
 
@@ -53,7 +57,7 @@ def network(
     watcher to watched, width by weight."""
     fill = patron_palette(scenario.patron_ids())
     ring = partner_colors(scenario.partner_ids())
-    fig = _figure(5.6, 4.2)
+    fig = _figure(5.6, 4.2, {"left": 0.01, "right": 0.78, "bottom": 0.01, "top": 0.93})
     ax = fig.subplots()
     for p in scenario.partners:
         for other, weight in sorted(p.watches.items()):
@@ -114,7 +118,9 @@ def network(
 def traces(series: pd.DataFrame, partners: Sequence[str], horizon: int) -> Figure:
     """Loyalty, trust and dependence of each partner over the steps run so far."""
     colours = partner_colors(partners)
-    fig = _figure(5.6, 3.6)
+    fig = _figure(
+        5.6, 3.6, {"left": 0.12, "right": 0.74, "bottom": 0.12, "top": 0.97, "hspace": 0.15}
+    )
     axes = fig.subplots(len(TRACED), 1, sharex=True)
     for ax, variable in zip(axes, TRACED, strict=True):
         for pid, rows in series.groupby("partner", sort=True):
@@ -126,14 +132,14 @@ def traces(series: pd.DataFrame, partners: Sequence[str], horizon: int) -> Figur
         ax.grid(alpha=0.3)
     axes[-1].set_xlabel("step (months)", fontsize=FONT + 1)
     handles = [Patch(color=colours[p], label=p) for p in partners]
-    fig.legend(handles=handles, fontsize=FONT, loc="outside right upper")
+    fig.legend(handles=handles, fontsize=FONT, loc="upper right")
     return fig
 
 
 def cumulative(stats: PanelStats) -> Figure:
     """P(first realignment by step t) per partner (solid); P(collapse by t) dashed."""
     colours = partner_colors(stats.partners)
-    fig = _figure(5.6, 3.4)
+    fig = _figure(5.6, 3.4, {"left": 0.11, "right": 0.97, "bottom": 0.13, "top": 0.91})
     ax = fig.subplots()
     steps = np.arange(stats.horizon + 1)
     for j, pid in enumerate(stats.partners):

@@ -1,22 +1,25 @@
 """One run of the Mesa engine (the reference), stepped by the page: its state at each step.
 
 The run is run k of the ensemble panel's batch (seeded as `patronage batch` seeds run k), so
-at the horizon it ends as row k of that batch's runs table.
+at the horizon it ends as row k of that batch's runs table. The page steps it from a
+playing thread while it draws it from another: every read is a snapshot taken under a lock.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from patronage.model.model import AllianceModel
-from patronage.model.outcomes import SERIES_FIELDS
+from patronage.model.outcomes import COLLAPSED, SERIES_FIELDS
 from patronage.rng.seeds import run_seed_sequence
 from patronage.scenario.schema import Scenario
 
 SERIES_COLUMNS = ("step", "partner", *SERIES_FIELDS, "status", "patron")
+EVENT_COLUMNS = ("step", "partner", "kind", "from", "to", "cause")
 
 
 @dataclass(frozen=True)
@@ -26,51 +29,62 @@ class PartnerState:
     patron: str  # its patron now, or "collapsed"
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What the page shows of the run after `step` steps (plain tuples: cheap to compare)."""
+
+    step: int
+    horizon: int
+    states: tuple[PartnerState, ...]
+    series: tuple[tuple, ...]  # rows of SERIES_COLUMNS
+    events: tuple[tuple, ...]  # rows of EVENT_COLUMNS
+
+    @property
+    def finished(self) -> bool:
+        return self.step >= self.horizon
+
+    def series_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(list(self.series), columns=list(SERIES_COLUMNS))
+
+    def events_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(list(self.events), columns=list(EVENT_COLUMNS))
+
+
+def _state(partner) -> PartnerState:
+    collapsed = partner.status == COLLAPSED
+    return PartnerState(
+        partner.partner_id, partner.status, COLLAPSED if collapsed else partner.patron
+    )
+
+
 class LiveRun:
-    """A Mesa model stepped one month at a time, with what the page shows of it."""
+    """A Mesa model stepped one month at a time."""
 
     def __init__(self, scenario: Scenario, batch_seed: int = 0, run_id: int = 0) -> None:
-        self.scenario = scenario
         self.batch_seed = batch_seed
         self.run_id = run_id
         rng = np.random.default_rng(run_seed_sequence(batch_seed, run_id))
         self.model = AllianceModel(scenario, rng=rng, collect=False)
-
-    @property
-    def step_count(self) -> int:
-        return int(self.model.now)
-
-    @property
-    def horizon(self) -> int:
-        return int(self.model.horizon)
-
-    @property
-    def finished(self) -> bool:
-        return not self.model.running
+        self.lock = threading.Lock()
 
     def step(self) -> bool:
         """Advance one month; False at the horizon."""
-        if not self.model.running:
-            return False
-        self.model.step()
-        return True
+        with self.lock:
+            if not self.model.running:
+                return False
+            self.model.step()
+            return True
 
-    def states(self) -> list[PartnerState]:
-        return [
-            PartnerState(
-                p.partner_id, p.status, "collapsed" if p.status == "collapsed" else p.patron
+    def snapshot(self) -> Snapshot:
+        with self.lock:
+            m = self.model
+            states = tuple(
+                PartnerState(
+                    p.partner_id, p.status, COLLAPSED if p.status == COLLAPSED else p.patron
+                )
+                for p in m.partners
             )
-            for p in self.model.partners
-        ]
-
-    def series(self) -> pd.DataFrame:
-        """Loyalty, trust, dependence (and the rest) of every partner at every step so far."""
-        return pd.DataFrame(self.model.series, columns=list(SERIES_COLUMNS))
-
-    def events(self) -> pd.DataFrame:
-        """The events so far: step, partner, kind, from, to and the cause that tipped it."""
-        rows = [
-            (e.step, e.partner, e.kind, e.origin, e.target or "", e.cause)
-            for e in self.model.events
-        ]
-        return pd.DataFrame(rows, columns=["step", "partner", "kind", "from", "to", "cause"])
+            events = tuple(
+                (e.step, e.partner, e.kind, e.origin, e.target or "", e.cause) for e in m.events
+            )
+            return Snapshot(int(m.now), int(m.horizon), states, tuple(m.series), events)

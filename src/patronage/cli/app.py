@@ -36,6 +36,8 @@ def register(sub) -> None:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
+    if args.scenario:
+        load(args.scenario)  # a bad file fails here, with the loader's one-line message
     try:
         import solara  # noqa: F401
     except ImportError:
@@ -43,7 +45,6 @@ def cmd_app(args: argparse.Namespace) -> int:
             'needs the [app] extra: pip install -e ".[app]"', source="patronage app"
         ) from None
     if args.scenario:
-        load(args.scenario)  # a bad file fails here, with the loader's one-line message
         os.environ["PATRONAGE_APP_SCENARIO"] = str(Path(args.scenario).resolve())
     port = args.port or free_port(args.host)
     from patronage.app import serve
