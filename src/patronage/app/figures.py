@@ -57,7 +57,7 @@ def network(
     watcher to watched, width by weight."""
     fill = patron_palette(scenario.patron_ids())
     ring = partner_colors(scenario.partner_ids())
-    fig = _figure(5.6, 4.2, {"left": 0.01, "right": 0.78, "bottom": 0.01, "top": 0.93})
+    fig = _figure(5.0, 4.2, {"left": 0.01, "right": 0.72, "bottom": 0.01, "top": 0.93})
     ax = fig.subplots()
     for p in scenario.partners:
         for other, weight in sorted(p.watches.items()):
@@ -119,7 +119,7 @@ def traces(series: pd.DataFrame, partners: Sequence[str], horizon: int) -> Figur
     """Loyalty, trust and dependence of each partner over the steps run so far."""
     colours = partner_colors(partners)
     fig = _figure(
-        5.6, 3.6, {"left": 0.12, "right": 0.74, "bottom": 0.12, "top": 0.97, "hspace": 0.15}
+        5.0, 3.6, {"left": 0.12, "right": 0.74, "bottom": 0.12, "top": 0.97, "hspace": 0.15}
     )
     axes = fig.subplots(len(TRACED), 1, sharex=True)
     for ax, variable in zip(axes, TRACED, strict=True):
@@ -139,7 +139,7 @@ def traces(series: pd.DataFrame, partners: Sequence[str], horizon: int) -> Figur
 def cumulative(stats: PanelStats) -> Figure:
     """P(first realignment by step t) per partner (solid); P(collapse by t) dashed."""
     colours = partner_colors(stats.partners)
-    fig = _figure(5.6, 3.4, {"left": 0.11, "right": 0.97, "bottom": 0.13, "top": 0.91})
+    fig = _figure(5.0, 3.4, {"left": 0.11, "right": 0.97, "bottom": 0.13, "top": 0.91})
     ax = fig.subplots()
     steps = np.arange(stats.horizon + 1)
     for j, pid in enumerate(stats.partners):

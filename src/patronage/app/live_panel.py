@@ -57,12 +57,14 @@ def LivePanel(loaded: Any, seed: int) -> None:
             solara.Button("Play", on_click=lambda: playing.set(True), disabled=busy)
             solara.Button("Pause", on_click=lambda: playing.set(False), disabled=not playing.value)
             solara.Button("Reset", on_click=reset)
-            solara.InputInt("run", value=run_id, style={"max-width": "80px"})
-        solara.HTML(
-            tag="div",
-            unsafe_innerHTML=f'<span class="step-counter" data-step="{snap.step}">'
-            f"step {snap.step} / {snap.horizon}</span> (run {live.run_id} of seed {seed})",
-        )
+        with solara.Row(style={"align-items": "center"}):
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=f'<span class="step-counter" data-step="{snap.step}">'
+                f"step {snap.step} / {snap.horizon}</span> of run",
+            )
+            solara.InputInt("run", value=run_id, style={"max-width": "70px"})
+            solara.Text(f"of the ensemble's seed {seed}")
         LiveFigures(loaded, snap)
         solara.Markdown(f"**Events so far** ({len(snap.events)})")
         solara.HTML(tag="div", unsafe_innerHTML=events_table(snap), classes=["events-wrap"])

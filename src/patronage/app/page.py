@@ -82,16 +82,16 @@ def Page() -> None:
             with solara.Div(classes=["page-message"]):
                 if message.value or problem:
                     solara.Error(message.value or problem)
-            with solara.Columns([5, 6]):
+            with solara.Columns([2, 3]):
                 LivePanel(good.value, seed.value)
                 EnsemblePanel(good.value, current, runs.value, seed.value)
 
 
 CSS = """
 .controls-card { max-height: 97vh; overflow-y: auto; }
-.ensemble-table, .events-table { border-collapse: collapse; font-size: 12px; }
+.ensemble-table, .events-table { border-collapse: collapse; font-size: 11px; }
 .ensemble-table td, .ensemble-table th, .events-table td, .events-table th {
-    padding: 2px 6px; text-align: right; border-bottom: 1px solid #eee; }
+    padding: 1px 4px; text-align: right; border-bottom: 1px solid #eee; }
 .ensemble-table small { color: #666; white-space: nowrap; }
 .ensemble-panel { overflow-x: auto; }
 .events-wrap { max-height: 220px; overflow-y: auto; }
