@@ -107,6 +107,31 @@ def test_step_updates_counter_and_network(app_page):
         app_page.wait_for_timeout(100)
 
 
+def test_play_pause_and_reset(app_page):
+    def step() -> int:
+        return int(app_page.locator(".step-counter").get_attribute("data-step"))
+
+    start = step()
+    app_page.get_by_role("button", name="Play", exact=True).click()
+    app_page.wait_for_function(
+        f"() => Number(document.querySelector('.step-counter').dataset.step) >= {start + 3}",
+        timeout=TIMEOUT,
+    )
+    app_page.get_by_role("button", name="Pause", exact=True).click()
+    # Play is enabled again once the page has drawn the pause, and with it every step
+    # that ticks sent before the pause made (the server handles events in order)
+    play = app_page.get_by_role("button", name="Play", exact=True)
+    deadline = time.monotonic() + TIMEOUT / 1000
+    while not play.is_enabled():
+        assert time.monotonic() < deadline, "Play was not enabled again after Pause"
+        app_page.wait_for_timeout(100)
+    paused = step()
+    app_page.wait_for_timeout(1500)  # six ticks' time: a playing run would have moved
+    assert step() == paused
+    app_page.get_by_role("button", name="Reset", exact=True).click()
+    app_page.locator('.step-counter[data-step="0"]').wait_for(timeout=TIMEOUT)
+
+
 def test_bad_upload_shows_the_loaders_line(app_page, tmp_path):
     bad = tmp_path / "bad.yaml"
     text = SCENARIO.read_text().replace("steps: 120", "steps: -5", 1)

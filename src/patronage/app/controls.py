@@ -7,12 +7,13 @@ its slider come from `ranges` (the documented ranges, widened to the file's own 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import solara
 
 from patronage.app.ranges import PARTNER_SCORES, coefficient_range, slider_bounds
 from patronage.app.save import save_batch
+from patronage.app.settings import Settings
 from patronage.scenario.schema import Coefficients, Partner
 
 SAVE_RUNS = 1000
@@ -140,7 +141,8 @@ def Download(settings: solara.Reactive) -> None:
 def Save(settings: solara.Reactive, runs: solara.Reactive, seed: solara.Reactive) -> None:
     """Run the current settings as a normal batch into a folder the user names."""
     folder = solara.use_reactive("")
-    request = solara.use_reactive(None)  # (folder, settings, runs, seed) to run, or None
+    # (folder, settings, runs, seed) to run, or None
+    request = solara.use_reactive(cast(tuple[str, Settings, int, int] | None, None))
     outcome = solara.use_reactive("")
 
     def run_request(cancel) -> None:

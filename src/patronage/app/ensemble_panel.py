@@ -4,7 +4,7 @@ thread when a control changes (a newer change cancels an older computation)."""
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import Any, cast
 
 import solara
 
@@ -16,7 +16,7 @@ from patronage.app.settings import Settings
 def EnsemblePanel(loaded: Any, settings: Settings, runs: int, seed: int) -> None:
     # (stats, what they were computed for): the last finished computation, kept on screen
     # while a newer one runs
-    shown = solara.use_reactive(None)
+    shown = solara.use_reactive(cast(tuple[panel.PanelStats, str] | None, None))
 
     def compute(cancel) -> None:
         if loaded is None or runs < 1:

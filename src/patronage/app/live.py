@@ -75,6 +75,11 @@ class LiveRun:
             self.model.step()
             return True
 
+    @property
+    def steps_done(self) -> int:
+        with self.lock:
+            return int(self.model.now)
+
     def snapshot(self) -> Snapshot:
         with self.lock:
             m = self.model

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-import time
+from collections.abc import Callable
 from typing import Any
 
 import solara
@@ -11,7 +11,12 @@ import solara
 from patronage.app import figures
 from patronage.app.live import LiveRun, Snapshot
 
-PLAY_INTERVAL = 0.25  # seconds between steps while playing
+PLAY_INTERVAL_MS = 250  # between steps while playing
+
+
+@solara.component_vue("ticker.vue")
+def Ticker(active: bool, interval_ms: int, event_tick: Callable[[dict], None]) -> None:
+    """A timer in the browser that calls `event_tick` every `interval_ms` while active."""
 
 
 @solara.component
@@ -23,23 +28,22 @@ def LivePanel(loaded: Any, seed: int) -> None:
         lambda: LiveRun(loaded.scenario, seed, run_id.value) if loaded else None,
         [loaded, seed, run_id.value, generation.value],
     )
-    tick = solara.use_reactive(0)  # bumped after every step, so the panel redraws
+    tick = solara.use_reactive(0)  # the step reached, set after every step: the panel redraws
     playing = solara.use_reactive(False)
 
-    def play_loop(cancel) -> None:
-        while playing.value and live is not None and not cancel.is_set():
-            if not live.step():
-                break
-            tick.set(tick.value + 1)
-            time.sleep(PLAY_INTERVAL)
-        if not cancel.is_set():
+    def play_tick(_: dict) -> None:
+        """One step per tick of the browser's timer while playing (each a page event, like
+        a click on Step, so the page redraws after every step)."""
+        if not playing.value or live is None:
+            return
+        if live.step():
+            tick.set(live.steps_done)
+        else:
             playing.set(False)
-
-    solara.use_thread(play_loop, [playing.value, live], intrusive_cancel=False)
 
     def step_once() -> None:
         if live is not None and live.step():
-            tick.set(tick.value + 1)
+            tick.set(live.steps_done)
 
     def reset() -> None:
         playing.set(False)
@@ -57,14 +61,14 @@ def LivePanel(loaded: Any, seed: int) -> None:
             solara.Button("Play", on_click=lambda: playing.set(True), disabled=busy)
             solara.Button("Pause", on_click=lambda: playing.set(False), disabled=not playing.value)
             solara.Button("Reset", on_click=reset)
+        Ticker(active=playing.value, interval_ms=PLAY_INTERVAL_MS, event_tick=play_tick)
         with solara.Row(style={"align-items": "center"}):
             solara.HTML(
                 tag="div",
                 unsafe_innerHTML=f'<span class="step-counter" data-step="{snap.step}">'
-                f"step {snap.step} / {snap.horizon}</span> of run",
+                f"step {snap.step} / {snap.horizon}</span>",
             )
-            solara.InputInt("run", value=run_id, style={"max-width": "70px"})
-            solara.Text(f"of the ensemble's seed {seed}")
+            solara.InputInt(f"run (seed {seed})", value=run_id, style={"max-width": "90px"})
         LiveFigures(loaded, snap)
         solara.Markdown(f"**Events so far** ({len(snap.events)})")
         solara.HTML(tag="div", unsafe_innerHTML=events_table(snap), classes=["events-wrap"])

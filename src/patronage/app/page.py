@@ -12,7 +12,7 @@ import base64
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import solara
 
@@ -98,7 +98,9 @@ CSS = """
 """
 
 
-def _validated(settings: Settings) -> tuple[Any, str]:
+def _validated(settings: Settings | None) -> tuple[Any, str]:
+    if settings is None:
+        return None, ""
     try:
         return settings.loaded(), ""
     except InputError as exc:
@@ -111,7 +113,9 @@ def ScenarioPicker(settings: solara.Reactive, message: solara.Reactive) -> None:
     names = [p.name for p in files]
     current = Path(settings.value.base.source).name
 
-    def choose(name: str) -> None:
+    def choose(name: str | None) -> None:
+        if name not in names:
+            return
         path = files[names.index(name)]
         try:
             settings.set(load_bundled(path))
@@ -138,7 +142,7 @@ def ScenarioPicker(settings: solara.Reactive, message: solara.Reactive) -> None:
         solara.Select(
             "bundled scenario",
             values=names,
-            value=current if current in names else None,
+            value=cast(str, current if current in names else None),
             on_value=choose,
         )
     ScenarioUpload(max_bytes=MAX_UPLOAD_BYTES, event_upload=uploaded)

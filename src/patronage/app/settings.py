@@ -48,7 +48,8 @@ class Settings:
 
     @cached_property
     def _applied(self) -> tuple[dict[str, Any], list[PathKey]]:
-        data, touched = self.base.data, []
+        data: dict[str, Any] = self.base.data
+        touched: list[PathKey] = []
         for path, value in self.chosen.items():
             data = apply_override(data, path, value, source=self.base.source, touched=touched)
         return data, touched
