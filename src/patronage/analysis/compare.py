@@ -43,9 +43,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from patronage.analysis.matching import OUTCOMES, align_sweeps, filter_runs, outcomes, pairing
 from patronage.analysis.stats import (
     EXACT_MCNEMAR_BELOW,
     holm,
@@ -56,9 +56,6 @@ from patronage.analysis.stats import (
 )
 from patronage.errors import InputError
 from patronage.results.folder import Results, open_results
-from patronage.results.params import matching_column, matching_value, show_value
-
-OUTCOMES = ("realign", "collapse")
 
 COLUMNS = [
     "partner",
@@ -85,171 +82,7 @@ COLUMNS = [
 ]
 
 
-# --- what is compared -------------------------------------------------------------------------
-
-
-def outcomes(results: Results, horizon: int | None = None) -> pd.DataFrame:
-    """One row per (run, partner): swept values, whether it realigned and collapsed by the
-    horizon (its first such event at a step <= horizon), the steps, and the new patron."""
-    horizon = results.steps if horizon is None else horizon
-    finals = results.finals()
-    params = [c for c in finals.columns if c.startswith("param.")]
-    out = finals[["run_id", *params, "partner"]].copy()
-    for outcome in OUTCOMES:
-        step = finals[f"{outcome}_step"].astype("float64").to_numpy()
-        step = np.where(step <= horizon, step, np.nan)
-        out[f"{outcome}_step"] = step
-        out[outcome] = ~np.isnan(step)
-    first = results.first_events("realign").rename(columns={"to": "new_patron"})
-    first = first[first["step"] <= horizon]
-    out = out.merge(
-        first[["run_id", "partner", "new_patron"]], how="left", on=["run_id", "partner"]
-    )
-    return out
-
-
-def pairing(a: Results, b: Results) -> tuple[bool, str]:
-    """Whether run k of A and run k of B share their seed (common random numbers), and why."""
-    ma, mb = a.manifest, b.manifest
-    if ma["seed"] != mb["seed"]:
-        return False, f"the batch seeds differ (A {ma['seed']}, B {mb['seed']})"
-    if ma.get("seed_derivation") != mb.get("seed_derivation"):
-        return False, "the batches derive their run seeds differently"
-    keys = ("sweeps", "samples", "n_samples", "replicates", "seed")
-    da, db = ({k: m["design"].get(k) for k in keys} for m in (ma, mb))
-    if da != db or ma.get("points") != mb.get("points"):
-        return False, "the designs differ (sweeps, samples or replicates)"
-    ids = np.intersect1d(a.runs["run_id"].to_numpy(), b.runs["run_id"].to_numpy())
-    if len(ids) == 0:
-        return False, "no run id is in both batches"
-    n_points = len(ma.get("points") or [{}])
-    reps = ma["design"]["replicates"]
-    return True, (
-        f"both batches used batch seed {ma['seed']} and the same design "
-        f"({n_points} point{'s' * (n_points != 1)} x {reps} replicate{'s' * (reps != 1)}), "
-        "so run k of A and run k of B share their random numbers"
-    )
-
-
-def _resolved_value(manifest: dict[str, Any], dotted: str) -> Any:
-    """The value of a dotted scenario field in a manifest's resolved scenario (or KeyError)."""
-    node: Any = manifest["scenario"]["resolved"]
-    for part in dotted.split("."):
-        if isinstance(node, dict):
-            node = node[part]
-        elif isinstance(node, list):
-            match = [x for x in node if isinstance(x, dict) and str(x.get("id")) == part]
-            if match:
-                node = match[0]
-            elif part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            else:
-                raise KeyError(dotted)
-        else:
-            raise KeyError(dotted)
-    return node
-
-
-def _fmt_values(values) -> str:
-    return ", ".join(show_value(v) for v in values) or "none"
-
-
-Keep = dict[str, list[Any]] | None
-
-
-def _align_sweeps(a: Results, b: Results, common: bool) -> tuple[Keep, list[str], list[str]]:
-    """Restrict the runs of A and B to comparable sweep values.
-
-    Returns (filter, the sweep columns to group by, notes). The filter maps a sweep column to
-    the values to keep in both batches; None keeps every run.
-    """
-    sa, sb = a.design.get("sweeps", {}) or {}, b.design.get("sweeps", {}) or {}
-    notes: list[str] = []
-    if not sa and not sb:
-        return None, [], notes
-    if sa and sb and set(sa) != set(sb):
-        raise InputError(
-            f"the batches sweep different fields (A: {', '.join(sa)}; B: {', '.join(sb)}); "
-            "compare batches that sweep the same fields",
-            source="compare",
-        )
-    if sa and sb:
-        keep_a: dict[str, list[Any]] = {}
-        for name in sa:
-            va = list(dict.fromkeys(matching_value(v) for v in sa[name]))
-            vb = list(dict.fromkeys(matching_value(v) for v in sb[name]))
-            if set(va) == set(vb):
-                continue
-            only_a = [v for v in va if v not in vb]
-            only_b = [v for v in vb if v not in va]
-            both = [v for v in va if v in vb]
-            if not common or not both:
-                hint = (
-                    "; add --common to compare on the values both have"
-                    if both
-                    else "; no value is in both"
-                )
-                raise InputError(
-                    f"the batches sweep {name} over different values (only in A: "
-                    f"{_fmt_values(only_a)}; only in B: {_fmt_values(only_b)}){hint}",
-                    source="compare",
-                )
-            keep_a[name] = both
-            notes.append(
-                f"{name}: compared on the values both batches swept ({_fmt_values(both)}); "
-                f"left out: only in A {_fmt_values(only_a)}, only in B {_fmt_values(only_b)}"
-            )
-        cols = [f"param.{n}" for n in sa]
-        if not keep_a:
-            return None, cols, notes
-        keep = {f"param.{k}": v for k, v in keep_a.items()}
-        return keep, cols, notes
-
-    swept, fixed, swept_name, fixed_name = (a, b, "A", "B") if sa else (b, a, "B", "A")
-    sweeps = swept.design["sweeps"]
-    described = "; ".join(
-        f"{k} ({_fmt_values(matching_value(x) for x in v)})" for k, v in sweeps.items()
-    )
-    at: dict[str, Any] = {}
-    for name in sweeps:
-        try:
-            at[name] = matching_value(_resolved_value(fixed.manifest, name))
-        except KeyError:
-            at[name] = None
-    found = all(at[name] in [matching_value(v) for v in sweeps[name]] for name in sweeps)
-    if not common or not found:
-        where = ", ".join(f"{k} = {show_value(v)}" for k, v in at.items())
-        hint = (
-            f"; add --common to compare {swept_name} at {fixed_name}'s own {where}"
-            if found
-            else f"; {fixed_name}'s own value ({where}) is not among the swept values"
-        )
-        raise InputError(
-            f"{swept_name} sweeps {described} but {fixed_name} sweeps nothing; compare "
-            f"batches with the same --sweep{hint}",
-            source="compare",
-        )
-    notes.append(
-        f"{swept_name} sweeps {described}; compared at {fixed_name}'s own value "
-        + ", ".join(f"{k} = {show_value(v)}" for k, v in at.items())
-    )
-    keep = {f"param.{k}": [v] for k, v in at.items()}
-    return keep, list(keep), notes  # the unswept batch gets the value as a column
-
-
-def _filter(
-    frame: pd.DataFrame, keep: dict[str, list[Any]] | None, cols: list[str]
-) -> pd.DataFrame:
-    """Keep the rows whose swept values are in `keep`; an unswept batch gets the one kept
-    value as a constant column (its own scenario value, checked by _align_sweeps)."""
-    if keep:
-        for col, values in keep.items():
-            if col in frame.columns:
-                frame = frame[matching_column(frame[col]).isin(values)]
-    for col in cols:
-        if col not in frame.columns:
-            frame = frame.assign(**{col: keep[col][0]})
-    return frame
+# --- the comparison --------------------------------------------------------------------------
 
 
 def _distribution(patrons: pd.Series) -> str:
@@ -298,65 +131,20 @@ def compare(
     """
     a = a if isinstance(a, Results) else open_results(a)
     b = b if isinstance(b, Results) else open_results(b)
-    notes: list[str] = []
-
-    # partners
-    pa, pb = a.partners, b.partners
-    only_a = [p for p in pa if p not in pb]
-    only_b = [p for p in pb if p not in pa]
-    partners = [p for p in pa if p in pb]
-    if only_a or only_b:
-        listed = (
-            f"only in A: {', '.join(only_a) or 'none'}; only in B: {', '.join(only_b) or 'none'}"
-        )
-        if not common:
-            raise InputError(
-                f"the batches have different partners ({listed}); add --common to compare "
-                "the partners both have",
-                source="compare",
-            )
-        if not partners:
-            raise InputError(f"the batches have no partner in common ({listed})", source="compare")
-        notes.append(
-            f"compared on the {len(partners)} partners both batches have; left out {listed}"
-        )
-
-    # horizon
-    if horizon is None:
-        if a.steps != b.steps:
-            raise InputError(
-                f"the batches have different horizons (A {a.steps} steps, B {b.steps} steps); "
-                f"add --horizon N with N <= {min(a.steps, b.steps)} to cut both to N steps",
-                source="compare",
-            )
-        horizon = a.steps
-    else:
-        horizon = int(horizon)
-        if horizon < 0 or horizon > min(a.steps, b.steps):
-            raise InputError(
-                f"must be between 0 and {min(a.steps, b.steps)} (the shorter horizon: A "
-                f"{a.steps} steps, B {b.steps} steps), got {horizon}",
-                source="--horizon",
-            )
-        if horizon < max(a.steps, b.steps):
-            notes.append(
-                f"both batches cut to a horizon of {horizon} steps (A ran {a.steps}, B "
-                f"{b.steps}): outcomes count when their first event came at a step <= {horizon}"
-            )
-
-    # sweeps
-    keep, cols, sweep_notes = _align_sweeps(a, b, common)
+    partners, only_a, only_b, notes = _common_partners(a, b, common)
+    horizon, horizon_notes = _common_horizon(a, b, horizon)
+    notes += horizon_notes
+    keep, cols, sweep_notes = align_sweeps(a, b, common)
     notes += sweep_notes
     sampled = sorted({*(a.design.get("samples") or {}), *(b.design.get("samples") or {})})
     if sampled:
         notes.append(f"Latin hypercube samples of {', '.join(sampled)} are pooled")
 
-    oa = _filter(outcomes(a, horizon), keep, cols)
-    ob = _filter(outcomes(b, horizon), keep, cols)
+    oa = filter_runs(outcomes(a, horizon), keep, cols)
+    ob = filter_runs(outcomes(b, horizon), keep, cols)
     oa = oa[oa["partner"].isin(partners)]
     ob = ob[ob["partner"].isin(partners)]
 
-    # pairing
     can_pair, reason = pairing(a, b)
     if paired is True and not can_pair:
         raise InputError(f"cannot pair the runs: {reason}", source="compare")
@@ -377,7 +165,6 @@ def compare(
                 "were left out"
             )
 
-    rows = []
     keys = [*cols, "partner"]
     order = {p: i for i, p in enumerate(partners)}
     groups_a = dict(iter(oa.groupby(keys, sort=False))) if len(oa) else {}
@@ -385,72 +172,23 @@ def compare(
     groups_j = dict(iter(joined.groupby(keys, sort=False))) if use_pairs and len(joined) else {}
     all_keys = list(dict.fromkeys([*groups_a, *groups_b]))
     all_keys.sort(key=lambda k: (*(k[:-1] if isinstance(k, tuple) else ()), order[_partner(k)]))
+    rows = []
     for key in all_keys:
-        ga = groups_a.get(key, oa.iloc[:0])
-        gb = groups_b.get(key, ob.iloc[:0])
         sweep_values = dict(zip(cols, key[:-1], strict=True)) if isinstance(key, tuple) else {}
         for outcome in OUTCOMES:
             row: dict[str, Any] = {**sweep_values, "partner": _partner(key), "outcome": outcome}
             if use_pairs:
-                gj = groups_j.get(key, joined.iloc[:0])
-                xa = gj[f"{outcome}_a"].to_numpy(bool)
-                xb = gj[f"{outcome}_b"].to_numpy(bool)
-                n = len(gj)
-                both = int((xa & xb).sum())
-                a_only = int((xa & ~xb).sum())
-                b_only = int((~xa & xb).sum())
-                neither = n - both - a_only - b_only
-                diff, low, high = newcombe_paired(both, b_only, a_only, neither)
-                p, test = mcnemar_test(a_only, b_only)
-                row.update(
-                    n_a=n,
-                    k_a=int(xa.sum()),
-                    n_b=n,
-                    k_b=int(xb.sum()),
-                    only_a=a_only,
-                    only_b=b_only,
-                )
-                steps_a, steps_b = gj[f"{outcome}_step_a"], gj[f"{outcome}_step_b"]
-                new_a, new_b = gj["new_patron_a"], gj["new_patron_b"]
+                row.update(_paired_row(groups_j.get(key, joined.iloc[:0]), outcome))
             else:
-                n_a, k_a = len(ga), int(ga[outcome].sum())
-                n_b, k_b = len(gb), int(gb[outcome].sum())
-                diff, low, high = newcombe_independent(k_b, n_b, k_a, n_a)
-                p, test = two_proportion_test(k_b, n_b, k_a, n_a)
-                row.update(n_a=n_a, k_a=k_a, n_b=n_b, k_b=k_b, only_a=math.nan, only_b=math.nan)
-                steps_a, steps_b = ga[f"{outcome}_step"], gb[f"{outcome}_step"]
-                new_a, new_b = ga["new_patron"], gb["new_patron"]
-            row["p_a"] = row["k_a"] / row["n_a"] if row["n_a"] else math.nan
-            row["p_b"] = row["k_b"] / row["n_b"] if row["n_b"] else math.nan
-            row.update(
-                diff=diff,
-                diff_low=low,
-                diff_high=high,
-                paired=use_pairs,
-                test=test,
-                p_value=p,
-                median_step_a=_median(steps_a),
-                median_step_b=_median(steps_b),
-                new_patrons_a=_distribution(new_a) if outcome == "realign" else "-",
-                new_patrons_b=_distribution(new_b) if outcome == "realign" else "-",
-            )
+                ga = groups_a.get(key, oa.iloc[:0])
+                gb = groups_b.get(key, ob.iloc[:0])
+                row.update(_unpaired_row(ga, gb, outcome))
             rows.append(row)
 
     frame = pd.DataFrame(rows, columns=[*cols, *COLUMNS])
     frame["p_holm"] = holm(frame["p_value"].to_numpy(float))
     for col in ("n_a", "k_a", "n_b", "k_b"):
         frame[col] = frame[col].astype("int64")
-    if use_pairs:
-        method = (
-            "paired: McNemar's test (exact binomial on the discordant pairs when fewer than "
-            f"{EXACT_MCNEMAR_BELOW}, else chi-square with continuity correction) and "
-            "Newcombe's (1998b) paired score interval (method 10), because " + reason
-        )
-    else:
-        method = (
-            "unpaired: two-proportion z test (Fisher's exact test where an expected count is "
-            "below 5) and Newcombe's (1998) hybrid score interval (method 10), because " + reason
-        )
     n_tests = int(frame["p_value"].notna().sum())
     frame.attrs.update(
         paired=use_pairs,
@@ -462,13 +200,153 @@ def compare(
         notes=[
             f"A: {_describe(a)}",
             f"B: {_describe(b)}",
-            method,
+            _method(use_pairs, reason),
             f"diff = p_b - p_a with a 95% interval; p_holm: p-values Holm-adjusted across all "
             f"{n_tests} rows of this table",
             *notes,
         ],
     )
     return frame
+
+
+def _common_partners(
+    a: Results, b: Results, common: bool
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """The partners both batches have (refused unless `common` when they differ), those only
+    in A, those only in B, and the note saying what was left out."""
+    pa, pb = a.partners, b.partners
+    only_a = [p for p in pa if p not in pb]
+    only_b = [p for p in pb if p not in pa]
+    partners = [p for p in pa if p in pb]
+    notes: list[str] = []
+    if only_a or only_b:
+        listed = (
+            f"only in A: {', '.join(only_a) or 'none'}; only in B: {', '.join(only_b) or 'none'}"
+        )
+        if not common:
+            raise InputError(
+                f"the batches have different partners ({listed}); add --common to compare "
+                "the partners both have",
+                source="compare",
+            )
+        if not partners:
+            raise InputError(f"the batches have no partner in common ({listed})", source="compare")
+        notes.append(
+            f"compared on the {len(partners)} partners both batches have; left out {listed}"
+        )
+    return partners, only_a, only_b, notes
+
+
+def _common_horizon(a: Results, b: Results, horizon: int | None) -> tuple[int, list[str]]:
+    """The horizon both batches are cut to (refused when they differ and none is given)."""
+    if horizon is None:
+        if a.steps != b.steps:
+            raise InputError(
+                f"the batches have different horizons (A {a.steps} steps, B {b.steps} steps); "
+                f"add --horizon N with N <= {min(a.steps, b.steps)} to cut both to N steps",
+                source="compare",
+            )
+        return a.steps, []
+    horizon = int(horizon)
+    if horizon < 0 or horizon > min(a.steps, b.steps):
+        raise InputError(
+            f"must be between 0 and {min(a.steps, b.steps)} (the shorter horizon: A "
+            f"{a.steps} steps, B {b.steps} steps), got {horizon}",
+            source="--horizon",
+        )
+    if horizon < max(a.steps, b.steps):
+        return horizon, [
+            f"both batches cut to a horizon of {horizon} steps (A ran {a.steps}, B "
+            f"{b.steps}): outcomes count when their first event came at a step <= {horizon}"
+        ]
+    return horizon, []
+
+
+def _paired_row(gj: pd.DataFrame, outcome: str) -> dict[str, Any]:
+    """The columns of one row from the joined pairs (run k of A with run k of B)."""
+    xa = gj[f"{outcome}_a"].to_numpy(bool)
+    xb = gj[f"{outcome}_b"].to_numpy(bool)
+    n = len(gj)
+    both = int((xa & xb).sum())
+    a_only = int((xa & ~xb).sum())
+    b_only = int((~xa & xb).sum())
+    neither = n - both - a_only - b_only
+    diff, low, high = newcombe_paired(both, b_only, a_only, neither)
+    p, test = mcnemar_test(a_only, b_only)
+    counts = {"n_a": n, "k_a": int(xa.sum()), "n_b": n, "k_b": int(xb.sum())}
+    return _row(
+        counts,
+        (diff, low, high),
+        (p, test),
+        outcome,
+        True,
+        (gj[f"{outcome}_step_a"], gj[f"{outcome}_step_b"]),
+        (gj["new_patron_a"], gj["new_patron_b"]),
+        only=(a_only, b_only),
+    )
+
+
+def _unpaired_row(ga: pd.DataFrame, gb: pd.DataFrame, outcome: str) -> dict[str, Any]:
+    """The columns of one row from two independent samples."""
+    n_a, k_a = len(ga), int(ga[outcome].sum())
+    n_b, k_b = len(gb), int(gb[outcome].sum())
+    diff, low, high = newcombe_independent(k_b, n_b, k_a, n_a)
+    p, test = two_proportion_test(k_b, n_b, k_a, n_a)
+    counts = {"n_a": n_a, "k_a": k_a, "n_b": n_b, "k_b": k_b}
+    return _row(
+        counts,
+        (diff, low, high),
+        (p, test),
+        outcome,
+        False,
+        (ga[f"{outcome}_step"], gb[f"{outcome}_step"]),
+        (ga["new_patron"], gb["new_patron"]),
+        only=(math.nan, math.nan),
+    )
+
+
+def _row(
+    counts: dict[str, int],
+    interval: tuple[float, float, float],
+    test: tuple[float, str],
+    outcome: str,
+    paired: bool,
+    steps: tuple[pd.Series, pd.Series],
+    new_patrons: tuple[pd.Series, pd.Series],
+    only: tuple[float, float],
+) -> dict[str, Any]:
+    realign = outcome == "realign"
+    return {
+        **counts,
+        "only_a": only[0],
+        "only_b": only[1],
+        "p_a": counts["k_a"] / counts["n_a"] if counts["n_a"] else math.nan,
+        "p_b": counts["k_b"] / counts["n_b"] if counts["n_b"] else math.nan,
+        "diff": interval[0],
+        "diff_low": interval[1],
+        "diff_high": interval[2],
+        "paired": paired,
+        "test": test[1],
+        "p_value": test[0],
+        "median_step_a": _median(steps[0]),
+        "median_step_b": _median(steps[1]),
+        "new_patrons_a": _distribution(new_patrons[0]) if realign else "-",
+        "new_patrons_b": _distribution(new_patrons[1]) if realign else "-",
+    }
+
+
+def _method(use_pairs: bool, reason: str) -> str:
+    """The note naming the test and interval used, and why."""
+    if use_pairs:
+        return (
+            "paired: McNemar's test (exact binomial on the discordant pairs when fewer than "
+            f"{EXACT_MCNEMAR_BELOW}, else chi-square with continuity correction) and "
+            "Newcombe's (1998b) paired score interval (method 10), because " + reason
+        )
+    return (
+        "unpaired: two-proportion z test (Fisher's exact test where an expected count is "
+        "below 5) and Newcombe's (1998) hybrid score interval (method 10), because " + reason
+    )
 
 
 def _partner(key: Any) -> str:

@@ -14,6 +14,7 @@ import hashlib
 import json
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from patronage.errors import InputError
+from patronage.scenario.paths import list_index
 from patronage.scenario.schema import NONE_PATRON, Scenario
 
 RESERVED_IDS = (NONE_PATRON, "param", "run_id", "seed")  # 'none' is an alternative; the rest
@@ -246,7 +248,7 @@ def validate(
     return scenario
 
 
-def _describe(error: dict[str, Any], loc: PathKey) -> str:
+def _describe(error: Mapping[str, Any], loc: PathKey) -> str:
     kind = error["type"]
     got = error.get("input")
     if kind == "extra_forbidden":
@@ -424,7 +426,7 @@ def apply_override(
         last = i == len(parts) - 1
         walked.append(part)
         if isinstance(node, list):
-            index = _list_index(node, part)
+            index = list_index(node, part)
             if index is None:
                 ids = [str(item.get("id")) for item in node if isinstance(item, dict)]
                 raise InputError(
@@ -452,15 +454,6 @@ def apply_override(
     if touched is not None:
         touched.append(tuple(loc))
     return out
-
-
-def _list_index(items: list[Any], part: str) -> int | None:
-    for i, item in enumerate(items):
-        if isinstance(item, dict) and str(item.get("id")) == part:
-            return i
-    if part.isdigit() and int(part) < len(items):
-        return int(part)
-    return None
 
 
 def override_scenario(loaded: LoadedScenario, assignments: dict[str, Any]) -> Scenario:
