@@ -3,6 +3,8 @@ batch folder (what the page's "Run and save" does)."""
 
 from __future__ import annotations
 
+import pytest
+
 import patronage
 from patronage.app.save import save_batch
 from patronage.app.settings import load_bundled
@@ -46,3 +48,17 @@ def test_save_never_replaces_an_existing_folder(syria_path, tmp_path):
     message = save_batch(load_bundled(syria_path), str(out), runs=10, seed=0)
     assert message.startswith(f"{out}: already exists")
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_the_page_starts_on_the_given_or_the_bundled_scenario(monkeypatch, syria_path):
+    pytest.importorskip("solara", reason="the page needs the [app] extra")
+    from patronage.app.page import SCENARIO_ENV, initial_settings
+
+    monkeypatch.delenv(SCENARIO_ENV, raising=False)
+    default = initial_settings()
+    assert default is not None
+    assert default.base.scenario.name == "syria_withdrawal"  # `solara run app.py` alone
+    monkeypatch.setenv(SCENARIO_ENV, str(syria_path.with_name("cascade.yaml")))
+    given = initial_settings()
+    assert given is not None
+    assert given.base.scenario.name == "cascade"

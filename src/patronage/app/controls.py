@@ -14,6 +14,7 @@ import solara
 from patronage.app.ranges import PARTNER_SCORES, coefficient_range, slider_bounds
 from patronage.app.save import save_batch
 from patronage.app.settings import Settings
+from patronage.scenario.paths import value_at
 from patronage.scenario.schema import Coefficients, Partner
 
 SAVE_RUNS = 1000
@@ -169,17 +170,11 @@ def Save(settings: solara.Reactive, runs: solara.Reactive, seed: solara.Reactive
 
 def _get(data: dict[str, Any], path: str) -> Any:
     """The value at a dotted path (list items named by id, as in `--set`), or its default."""
-    node: Any = data
-    for part in path.split("."):
-        if isinstance(node, list):
-            node = next((i for i in node if isinstance(i, dict) and i.get("id") == part), None)
-        elif isinstance(node, dict):
-            node = node.get(part)
-        else:
-            node = None
-        if node is None:
-            return _default(data, path)
-    return node
+    try:
+        value = value_at(data, path)
+    except KeyError:
+        value = None
+    return _default(data, path) if value is None else value
 
 
 def _default(data: dict[str, Any], path: str) -> Any:
