@@ -4,6 +4,7 @@ thread when a control changes (a newer change cancels an older computation)."""
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from typing import Any, cast
 
 import solara
@@ -14,9 +15,10 @@ from patronage.app.settings import Settings
 
 @solara.component
 def EnsemblePanel(loaded: Any, settings: Settings, runs: int, seed: int) -> None:
-    # (stats, what they were computed for): the last finished computation, kept on screen
-    # while a newer one runs
-    shown = solara.use_reactive(cast(tuple[panel.PanelStats, str] | None, None))
+    # The last finished computation, kept on screen while a newer one runs: its numbers, what
+    # they were computed for, the table and the curves (drawn in the worker thread too, so
+    # that the page only swaps them in)
+    shown = solara.use_reactive(cast(Shown | None, None))
 
     def compute(cancel) -> None:
         if loaded is None or runs < 1:
@@ -25,25 +27,33 @@ def EnsemblePanel(loaded: Any, settings: Settings, runs: int, seed: int) -> None
             stats = panel.compute(loaded.scenario, runs=runs, seed=seed, cancelled=cancel.is_set)
         except panel.Cancelled:
             return
-        shown.set((stats, describe(settings)))
+        curves = figures.png(figures.cumulative(stats))
+        if not cancel.is_set():
+            shown.set(Shown(stats, describe(settings), panel_table(stats), curves))
 
     # solara runs this in a thread; new dependencies set `cancel` of the running one first
     state = solara.use_thread(compute, [loaded, runs, seed], intrusive_cancel=False)
-    latest = shown.value[0] if shown.value else None
-    curves = solara.use_memo(lambda: figures.cumulative(latest) if latest else None, [latest])
     with solara.Card(f"Ensemble ({runs:,} runs, ensemble engine)", classes=["ensemble-panel"]):
         running = state.state in (solara.ResultState.STARTING, solara.ResultState.RUNNING)
         solara.Text("computing..." if running else "", classes=["ensemble-status"])
         if shown.value is None:
             return
-        stats, described = shown.value
-        solara.HTML(tag="div", unsafe_innerHTML=panel_table(stats))
+        result = shown.value
+        solara.HTML(tag="div", unsafe_innerHTML=result.table)
         solara.Text(
-            f"{stats.runs:,} runs, seed {stats.seed}, {stats.horizon} steps, computed in "
-            f"{stats.seconds:.2f} s; for {described}",
+            f"{result.stats.runs:,} runs, seed {result.stats.seed}, {result.stats.horizon} "
+            f"steps, computed in {result.stats.seconds:.2f} s; for {result.described}",
             classes=["ensemble-caption"],
         )
-        solara.FigureMatplotlib(curves, dependencies=[curves], format="png")
+        solara.Image(result.curves, format="png")
+
+
+@dataclass(frozen=True)
+class Shown:
+    stats: panel.PanelStats
+    described: str
+    table: str  # HTML
+    curves: bytes  # PNG
 
 
 def describe(settings: Settings) -> str:

@@ -7,6 +7,7 @@ scenario (incumbent first), collapsed partners grey.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 
 import numpy as np
@@ -32,6 +33,19 @@ def _figure(width: float, height: float, margins: dict[str, float]) -> Figure:
     fig.subplots_adjust(**margins)
     FigureCanvasAgg(fig)
     return fig
+
+
+def png(fig: Figure) -> bytes:
+    """The figure as PNG bytes (drawn where it is called: the panel's worker thread)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def network_key(scenario: Scenario) -> tuple:
+    """What the network figure shows of a scenario (patrons, partners, who watches whom)."""
+    watches = tuple((p.id, tuple(sorted(p.watches.items()))) for p in scenario.partners)
+    return (tuple(scenario.patron_ids()), watches)
 
 
 def network_layout(scenario: Scenario, seed: int = 7) -> dict[str, tuple[float, float]]:

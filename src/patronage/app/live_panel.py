@@ -78,14 +78,17 @@ def LivePanel(loaded: Any, seed: int) -> None:
 def LiveFigures(loaded: Any, snap: Snapshot) -> None:
     """The network and the traces, redrawn only when what they show has changed."""
     scenario = loaded.scenario
-    layout = solara.use_memo(lambda: figures.network_layout(scenario), [scenario])
+    # What the figures draw of the scenario: its patrons, partners and watch network. Most
+    # controls change none of it, so moving them redraws nothing at step 0.
+    drawn = figures.network_key(scenario)
+    layout = solara.use_memo(lambda: figures.network_layout(scenario), [drawn])
     network = solara.use_memo(
         lambda: figures.network(scenario, snap.states, snap.step, layout),
-        [scenario, snap.states, snap.step],
+        [drawn, snap.states, snap.step],
     )
     traces = solara.use_memo(
         lambda: figures.traces(snap.series_frame(), scenario.partner_ids(), snap.horizon),
-        [scenario, snap.series, snap.horizon],
+        [drawn, snap.series, snap.horizon],
     )
     with solara.Div(classes=["live-network"]):
         solara.FigureMatplotlib(network, dependencies=[network], format="png")
