@@ -25,6 +25,9 @@ from pathlib import Path
 
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import large  # benchmarks/large.py: the large-scenario floors
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "syria_withdrawal.yaml"
 PYTHON = sys.executable
@@ -127,6 +130,52 @@ print((time.perf_counter() - t) / steps)
             check=True,
         )
         rows.append((n, float(out.stdout.strip())))
+    return rows
+
+
+def studies(tmp: Path, quick: bool, full: bool) -> list[Measurement]:
+    """The sensitivity and tipping commands as a user runs them (issue 10's sizes; tiny ones
+    with --quick); Sobol' (89,600 runs) only with --full. Run counts are read back from the
+    folders."""
+    import json
+
+    morris = (
+        ["--trajectories", "2", "--replicates", "5"]
+        if quick
+        else ["--trajectories", "20", "--replicates", "50"]
+    )
+    tipping = ["--replicates", "20", "--refine-replicates", "50", "--rounds", "1"] if quick else []
+    commands = [
+        ["sensitivity", "--method", "morris", "--factors", "coefficients", *morris],
+        ["tipping", "--field", "withdrawal.level", "--partner", "pmf_mainstream", *tipping],
+    ]
+    if full:
+        commands.append(
+            [
+                "sensitivity",
+                "--method",
+                "sobol",
+                "--factors",
+                "coefficients",
+                "--base",
+                "64",
+                "--replicates",
+                "50",
+            ]
+        )
+    rows = []
+    for i, (command, *rest) in enumerate(commands):
+        out = tmp / f"study-{i}"
+        seconds, peak = measure(
+            [*PATRONAGE, command, str(SCENARIO), *rest, "--out", str(out), "--no-progress"]
+        )
+        settings = out / "tipping.json"
+        if settings.exists():
+            runs = json.loads(settings.read_text())["runs"]
+        else:
+            runs = json.loads((out / "manifest.json").read_text())["runs"]["total"]
+        label = f"patronage {command} " + " ".join(rest)
+        rows.append(Measurement(label, runs, "none", seconds, peak))
     return rows
 
 
@@ -248,8 +297,16 @@ def main() -> int:
                     Measurement("patronage batch --engine ensemble, 1 worker", runs, series, s, mb)
                 )
         step_times = scaling(scale_sizes, degree=8, steps=20)
+        rows += studies(tmp, args.quick, args.full)
+        big = 2_000 if args.quick else 100_000
+        end_to_end = large.readme_example(measure, PATRONAGE, tmp, partners=big)
+        write = large.folder_write_ratio(
+            measure, PATRONAGE, tmp, partners=1_000 if args.quick else 10_000
+        )
 
-    report = render(rows, step_times, mesa_sizes, sizes)
+    report = render(rows, step_times, mesa_sizes, sizes) + "\n".join(
+        large.render(end_to_end, write)
+    )
     report += render_panel(1000, panel_update(1000, repeats=3 if args.quick else 7))
     print(report)
     Path(args.out).write_text(report + "\n")

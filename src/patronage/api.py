@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from patronage.errors import InputError
 from patronage.experiments.batch import run_batch as _run_batch
-from patronage.experiments.design import Design, merged
+from patronage.experiments.design import Design, merged, plain
+from patronage.experiments.design_file import read_design
 from patronage.experiments.executors import default_workers, make_executor
 from patronage.results import store
 from patronage.results.folder import Results, open_results
@@ -15,7 +17,7 @@ from patronage.scenario.loader import LoadedScenario, load
 
 def run_batch(
     scenario: str | Path | LoadedScenario,
-    design: Design | None = None,
+    design: Design | str | Path | list[dict[str, Any]] | Any | None = None,
     *,
     sweeps: dict[str, list[Any]] | None = None,
     samples: dict[str, tuple[float, float]] | None = None,
@@ -34,12 +36,27 @@ def run_batch(
     replace: bool = False,
     progress: bool = False,
 ) -> Results:
-    """Run a batch and return its Results (DataFrames `.runs`, `.events`, `.series`).
+    """Run a batch and return its Results (DataFrames `.runs`, `.outcomes`, `.events`,
+    `.series`).
 
-    The design is `design`, or built from the keyword arguments on top of the scenario's own
-    `batch:` section, as on the command line.
+    Call it under `if __name__ == "__main__":` in a script: the local executor starts worker
+    processes that import the script again.
+
+    The design is `design` (a Design; explicit points as a list of {path: value} dicts, a
+    pandas DataFrame with one column per path, or a .csv/.parquet file), or built from the
+    keyword arguments on top of the scenario's own `batch:` section, as on the command line.
+    Values may be numpy numbers (np.linspace, a sampler's array).
     """
     loaded = scenario if isinstance(scenario, LoadedScenario) else load(scenario, overrides)
+    # numpy numbers (np.int64(24) from a loop over an array) are taken as the numbers they are
+    steps, series_every, workers, n_samples = plain((steps, series_every, workers, n_samples))
+    explicit: list[dict[str, Any]] | None = None
+    if isinstance(design, str | Path):
+        explicit, design = read_design(design, loaded), None
+    elif isinstance(design, list):
+        explicit, design = design, None
+    elif design is not None and not isinstance(design, Design):  # a DataFrame
+        explicit, design = list(design.to_dict("records")), None
     if design is None:
         design = merged(
             loaded.scenario.batch,
@@ -48,8 +65,15 @@ def run_batch(
             n_samples=n_samples or None,
             replicates=replicates,
             seed=seed,
+            explicit=explicit,
         )
     out = out if out is not None else store.default_out(loaded.scenario.name)
+    if Path(out).exists() and not (resume or replace):  # in Python's words, not the CLI's
+        raise InputError(
+            "already exists; pass another out=, resume=True to finish a stopped batch, or "
+            "replace=True to replace it",
+            source=str(out),
+        )
     # As on the command line: the ensemble's parallelism is its arrays.
     workers = workers or (1 if engine == "ensemble" else default_workers())
     runner = make_executor(executor, workers, scheduler)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from patronage.analysis.binning import binned, needs_bins
 from patronage.analysis.stats import wilson_interval
 
 if TYPE_CHECKING:
@@ -27,16 +28,24 @@ def group_finals(finals: pd.DataFrame, groups: dict[str, list[str]]) -> pd.DataF
     return pd.concat(rows, ignore_index=True) if rows else finals.iloc[0:0]
 
 
-def summarize(results: Results, by: list[str] | None = None, groups: bool = False) -> pd.DataFrame:
+def summarize(
+    results: Results, by: list[str] | None = None, groups: bool = False, bins: int | None = None
+) -> pd.DataFrame:
     """Per partner (and per value of the `by` columns, default the swept fields).
 
     Columns: runs, p_realign with its Wilson 95% interval, p_collapse with its interval,
     the most frequent new patron (of first realignments), and the median step of first
     realignment. With `groups`, also a row per group of partners (the PMF umbrella):
-    the chance that any of its members realigns (collapses).
+    the chance that any of its members realigns (collapses). With `bins`, a numeric `by`
+    column that is not swept and has more distinct values than that is split into
+    equal-count bins.
     """
     by = results.sweep_columns if by is None else by
     finals = results.finals()
+    if bins is not None:  # a sweep's grid is kept; sampled values are binned
+        for column in by:
+            if column not in results.sweep_columns and needs_bins(finals[column], bins):
+                finals[column] = binned(finals[column], bins)
     first = results.first_events("realign").rename(columns={"to": "new_patron"})
     finals = finals.merge(
         first[["run_id", "partner", "new_patron"]], how="left", on=["run_id", "partner"]
@@ -46,20 +55,28 @@ def summarize(results: Results, by: list[str] | None = None, groups: bool = Fals
     finals["realigned"] = finals["realign_step"].notna()
     finals["collapsed"] = finals["collapse_step"].notna()
     keys = [*by, "partner"]
-    grouped = finals.groupby(keys, sort=True, dropna=False)
+    grouped = finals.groupby(keys, sort=True, dropna=False, observed=True)
     out = grouped.agg(
         runs=("run_id", "size"),
         realigned=("realigned", "sum"),
         collapsed=("collapsed", "sum"),
         median_realign_step=("realign_step", "median"),
     ).reset_index()
-    top = (
+    # The most frequent new patron of each row (ties: the first by name), counted at once
+    # rather than group by group: a 100,000-partner batch has that many groups.
+    counts = (
         finals.dropna(subset=["new_patron"])
-        .groupby(keys, sort=True)["new_patron"]
-        .agg(lambda s: s.value_counts().sort_index().idxmax())
-        .rename("top_new_patron")
+        .groupby([*keys, "new_patron"], sort=False, dropna=False, observed=True)
+        .size()
+        .rename("count")
+        .reset_index()
+        .sort_values(["count", "new_patron"], ascending=[False, True], kind="stable")
+        .drop_duplicates(keys)
+        .rename(columns={"new_patron": "top_new_patron"})
     )
-    out = out.merge(top.reset_index(), how="left", on=keys)
+    out = out.merge(counts[[*keys, "top_new_patron"]], how="left", on=keys)
+    # a plain float column (NaN when nothing realigned), as before the steps were Int32
+    out["median_realign_step"] = out["median_realign_step"].astype("float64")
     out["p_realign"] = out["realigned"] / out["runs"]
     out["p_realign_low"], out["p_realign_high"] = wilson_interval(out["realigned"], out["runs"])
     out["p_collapse"] = out["collapsed"] / out["runs"]

@@ -32,6 +32,9 @@ def _slug(path: str) -> str:
 def Slider(settings: solara.Reactive, path: str, label: str, low: float, high: float) -> None:
     """A slider for the number at `path`, rounded to its step (so the page shows what runs)."""
     value = _get(settings.value.data(), path)
+    if isinstance(value, bool) or not isinstance(value, int | float | None):
+        solara.Text(f"{label}: {value} (not one number: edit it in the file)")
+        return
     bounds = slider_bounds(low, high, value)
     digits = _decimals(bounds.step)
 
