@@ -1,12 +1,21 @@
 """The page in a real browser: title, controls, the ensemble panel, the live run, uploads.
 
-Runs `patronage app` and drives it with Playwright through the system's Chromium. The tests
-share one page and run in file order (the slider test leaves the level at 0.7).
+Runs `patronage app` and drives it with Playwright (pytest-playwright) through the system's
+Chromium (Debian's `chromium`; Playwright's own browser download is not used), and skips,
+saying why, where none is installed. The tests share one page and run in file order (the
+slider test leaves the level at 0.7). The fixtures live here, not in a conftest.py: the
+suite's tests import `conftest` by name, and a second one would shadow it.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -23,14 +32,104 @@ from patronage.scenario.loader import from_text
 
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "syria_withdrawal.yaml"
 TIMEOUT = 30_000  # ms: a change reaches the server, the panel is recomputed and redrawn
-PANEL_FIELDS = (
-    "p_realign",
-    "p_collapse",
-    "final_aligned",
-    "final_hedging",
-    "final_realigned",
-    "final_collapsed",
-)
+
+
+# --- the browser and the server ---------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START_SECONDS = 60
+
+
+def find_chromium() -> str | None:
+    for candidate in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(candidate)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    path = find_chromium()
+    if path is None:
+        pytest.skip("no Chromium on this machine (apt-get install chromium, as root)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, chromium):
+    """pytest-playwright's launch arguments, pointed at the system's Chromium."""
+    return {**browser_type_launch_args, "executable_path": chromium, "args": CHROMIUM_ARGS}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """`patronage app scenarios/syria_withdrawal.yaml` on a free port; its address."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("app") / "server.log"
+    cwd = tmp_path_factory.mktemp("cwd")  # the page must write nothing here
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "patronage.cli", "app", str(SCENARIO), "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env={**os.environ, "MPLBACKEND": "Agg"},
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"patronage app exited: {log.read_text()}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"patronage app did not answer in {SERVER_START_SECONDS} s")
+            time.sleep(0.3)
+        printed = log.read_text()
+        assert f"http://127.0.0.1:{port}/" in printed, printed
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert list(cwd.iterdir()) == [], "the page wrote into its working folder"
+
+
+@pytest.fixture(scope="module")
+def app_page(browser, app_url):
+    """One page for the module's tests (loading the page is the slow part)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(app_url)
+    page.wait_for_selector(".ensemble-table", timeout=60_000)
+    yield page
+    context.close()
+
+
+# --- the tests ----------------------------------------------------------------------------
 
 
 def panel_values(page) -> dict[tuple[str, str], float]:
@@ -56,10 +155,11 @@ def api_values(tmp_path: Path, level: float) -> dict[tuple[str, str], float]:
     )
     summary = res.summary().set_index("partner")
     out = {}
+    outcomes = res.finals()  # one row per (run, partner)
     for pid in res.partners:
         out[(pid, "p_realign")] = float(summary.loc[pid, "p_realign"])
         out[(pid, "p_collapse")] = float(summary.loc[pid, "p_collapse"])
-        statuses = res.runs[f"{pid}.status"]
+        statuses = outcomes.loc[outcomes["partner"] == pid, "status"]
         for status in ("aligned", "hedging", "realigned", "collapsed"):
             out[(pid, f"final_{status}")] = float((statuses == status).mean())
     return out
@@ -156,7 +256,8 @@ def test_save_runs_a_batch_into_the_named_folder(app_page, tmp_path):
     res = patronage.open_results(out)
     assert len(res.runs) == 1000
     # the batch is of the settings on the page: the level the slider test left
-    assert (res.runs["assad.status"] == "aligned").mean() == pytest.approx(
+    assad = res.finals().query("partner == 'assad'")
+    assert (assad["status"] == "aligned").mean() == pytest.approx(
         panel_values(app_page)[("assad", "final_aligned")], abs=5e-7
     )
 

@@ -37,8 +37,11 @@ def test_panel_numbers_are_the_apis(edited, api_batch):
     low, high = stats.realign.interval
     np.testing.assert_array_equal(low, summary["p_realign_low"].to_numpy())
     np.testing.assert_array_equal(high, summary["p_realign_high"].to_numpy())
+    finals = api_batch.finals()  # one row per (run, partner)
     for status, share in stats.shares.items():
-        expected = [(api_batch.runs[f"{p}.status"] == status).mean() for p in stats.partners]
+        expected = [
+            (finals.loc[finals["partner"] == p, "status"] == status).mean() for p in stats.partners
+        ]
         np.testing.assert_array_equal(share.p, expected)
     total = sum(share.p for share in stats.shares.values())
     np.testing.assert_allclose(total, 1.0)
@@ -76,16 +79,16 @@ def test_the_live_run_ends_as_its_row_of_the_batch(edited, api_batch):
     snap = live.snapshot()
     assert steps == snap.step == snap.horizon == edited.scenario.steps
     assert not live.step()
-    row = api_batch.runs.set_index("run_id").loc[run_id]
+    row = api_batch.finals().query("run_id == @run_id").set_index("partner")
     for state in snap.states:
-        assert state.status == row[f"{state.partner}.status"]
+        assert state.status == row.loc[state.partner, "status"]
     first_realign = {}
     for step, partner, kind, *_ in snap.events:
         if kind == "realign":
             first_realign.setdefault(partner, step)
     expected = {
-        s.partner: int(row[f"{s.partner}.realign_step"])
+        s.partner: int(row.loc[s.partner, "realign_step"])
         for s in snap.states
-        if not pd.isna(row[f"{s.partner}.realign_step"])
+        if not pd.isna(row.loc[s.partner, "realign_step"])
     }
     assert first_realign == expected

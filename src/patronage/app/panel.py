@@ -24,6 +24,7 @@ from patronage.scenario.schema import Scenario
 
 DEFAULT_RUNS = 1000
 BLOCK_RUNS = 250  # runs per block: the page can cancel a computation between blocks
+MISSING = -2  # the status code of a (run, partner) whose run failed
 
 
 class Cancelled(Exception):
@@ -75,44 +76,53 @@ def compute(
     started = time.perf_counter()
     horizon = steps if steps is not None else scenario.steps
     partners = scenario.partner_ids()
-    fields = ("status", "realign_step", "collapse_step")
-    parts: dict[str, list[np.ndarray]] = {f"{p}.{f}": [] for p in partners for f in fields}
-    failed = 0
+    shape = (runs, len(partners))
+    # per (run, partner): index of the final status in STATUSES, first realign/collapse step
+    # (-1: none); rows of failed runs stay MISSING and are left out
+    status = np.full(shape, MISSING, dtype=np.int64)
+    realign = np.full(shape, -1, dtype=np.int64)
+    collapse = np.full(shape, -1, dtype=np.int64)
     for start in range(0, runs, block_runs):
         if cancelled():
             raise Cancelled
         ids = list(range(start, min(runs, start + block_runs)))
-        tables = run_group(scenario, seed, ids, steps=horizon, series_every=None)
-        failed += len(tables.failed)
-        for name, chunks in parts.items():
-            chunks.append(_column(tables.runs, name))
+        outcomes = run_group(scenario, seed, ids, steps=horizon, series_every=None).outcomes
+        row = outcomes.column("run_id").to_numpy()
+        col = _codes(outcomes.column("partner"), partners)
+        status[row, col] = _codes(outcomes.column("status"), list(STATUSES))
+        realign[row, col] = _steps(outcomes.column("realign_step"))
+        collapse[row, col] = _steps(outcomes.column("collapse_step"))
     if cancelled():
         raise Cancelled
-    done = runs - failed
-    status = np.stack([np.concatenate(parts[f"{p}.status"]) for p in partners], axis=1)
-    realign = np.stack([np.concatenate(parts[f"{p}.realign_step"]) for p in partners], axis=1)
-    collapse = np.stack([np.concatenate(parts[f"{p}.collapse_step"]) for p in partners], axis=1)
-    shares = {s: Proportion((status == s).sum(axis=0), done) for s in STATUSES}
+    done = ~(status == MISSING).any(axis=1)
+    status, realign, collapse = status[done], realign[done], collapse[done]
+    n = int(done.sum())
     return PanelStats(
         partners=partners,
-        runs=done,
+        runs=n,
         seed=seed,
         horizon=horizon,
-        realign=Proportion((realign >= 0).sum(axis=0), done),
-        collapse=Proportion((collapse >= 0).sum(axis=0), done),
-        shares=shares,
-        cumulative_realign=_cumulative(realign, horizon, done),
-        cumulative_collapse=_cumulative(collapse, horizon, done),
-        failed=failed,
+        realign=Proportion((realign >= 0).sum(axis=0), n),
+        collapse=Proportion((collapse >= 0).sum(axis=0), n),
+        shares={s: Proportion((status == k).sum(axis=0), n) for k, s in enumerate(STATUSES)},
+        cumulative_realign=_cumulative(realign, horizon, n),
+        cumulative_collapse=_cumulative(collapse, horizon, n),
+        failed=runs - n,
         seconds=time.perf_counter() - started,
     )
 
 
-def _column(table: pa.Table, name: str) -> np.ndarray:
-    """A runs-table column as numpy: status strings as objects, missing steps as -1."""
-    column = table.column(name)
-    if pa.types.is_string(column.type):
-        return np.asarray(column.to_pylist(), dtype=object)
+def _codes(column: pa.ChunkedArray, labels: list[str]) -> np.ndarray:
+    """A text column (dictionary-encoded or not) as indices into `labels`."""
+    array = column.combine_chunks()
+    if not pa.types.is_dictionary(array.type):
+        array = array.dictionary_encode()
+    lookup = np.array([labels.index(v) for v in array.dictionary.to_pylist()], dtype=np.int64)
+    return lookup[array.indices.to_numpy(zero_copy_only=False)]
+
+
+def _steps(column: pa.ChunkedArray) -> np.ndarray:
+    """First-event steps with -1 for none."""
     return column.fill_null(-1).to_numpy().astype(np.int64)
 
 
