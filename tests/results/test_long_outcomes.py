@@ -60,7 +60,11 @@ def as_format_1(folder, dest):
 
 def test_outcomes_are_one_row_per_run_and_partner_and_runs_one_per_run(current):
     results = open_results(current)
-    assert list(results.runs.columns) == ["run_id", "seed", "param.withdrawal.level"]
+    # one row per run: its id, the batch seed, the swept level and the drawn ranged inputs
+    assert list(results.runs.columns)[:3] == ["run_id", "seed", "param.withdrawal.level"]
+    assert all(c.startswith("param.") for c in list(results.runs.columns)[2:])
+    assert not any(c.endswith((".status", ".patron")) for c in results.runs.columns)
+
     assert len(results.runs) == 16
     assert len(results.outcomes) == 16 * len(results.partners)
     # what a pandas user does with it: group by partner

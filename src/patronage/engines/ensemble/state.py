@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,6 @@ from patronage.engines.ensemble.static import Static
 from patronage.model import rules
 from patronage.model.outcomes import SERIES_FIELDS
 from patronage.rng import streams
-from patronage.rng.pcg64 import run_keys
 
 # --- one block of runs ----------------------------------------------------------------------
 
@@ -51,11 +51,15 @@ class Ensemble:
         self.R = R = len(keys)
         shape = (R, n)
         self.cols = np.arange(n)
-        # Shared inputs changed by scenario events (fresh copies for every block).
+        # Inputs changed by scenario events (fresh copies for every block): shared by the
+        # runs, or per run where they vary (an event can make them so).
         self.threat = st.threat.copy()
         self.pressure = st.pressure.copy()
         self.offers = st.offers.copy()
-        self.stay_support = np.zeros((st.n_patrons + 1, n))
+        # choice tables get an axis of runs where an input of theirs varies by run
+        self.tables_per_run = st.affinity.ndim == 3 or st.schedule_per_run
+        self.run_base = (np.arange(R) * ((st.n_patrons + 1) * n))[:, None]
+        self._flat_runs: np.ndarray | None = None  # flat + run_base, while flat is unchanged
         self._offers_changed()
 
         self.loyalty = np.broadcast_to(st.loyalty, shape).copy()
@@ -91,40 +95,80 @@ class Ensemble:
 
     def _offers_changed(self) -> None:
         """Best alternative, its pull and offer for each possible current patron (row); the
-        support each patron gives (row) to each partner."""
+        support each patron gives (row) to each partner. Shape (alternatives, partners), or
+        (runs, alternatives, partners) when an input of theirs varies by run."""
         st, c = self.st, self.st.c
         n, none = st.n, st.none
-        offer = np.zeros((n, none + 1))
-        offer[:, :none] = self.offers
-        affinity = np.empty((n, none + 1))
-        affinity[:, :none] = st.affinity
-        affinity[:, none] = st.autonomy
-        pull = rules.alternative_pull(affinity, offer, c.w_affinity, c.w_offer)
-        self.best = np.empty((none + 1, n), dtype=np.intp)
-        self.best_pull = np.empty((none + 1, n))
-        self.best_offer = np.empty((none + 1, n))
-        rows = np.arange(n)
+        per_run = (
+            self.tables_per_run
+            or self.offers.ndim == 3
+            or st.autonomy.ndim == 2
+            or any(isinstance(w, np.ndarray) for w in (c.w_affinity, c.w_offer))
+        )
+        self.tables_per_run = per_run
+        lead = (self.R,) if per_run else ()
+        offer = np.zeros((*lead, n, none + 1))
+        offer[..., :none] = self.offers
+        affinity = np.empty((*lead, n, none + 1))
+        affinity[..., :none] = st.affinity
+        affinity[..., none] = st.autonomy
+        weights: list[Any] = [
+            w[:, :, None] if isinstance(w, np.ndarray) else w for w in (c.w_affinity, c.w_offer)
+        ]
+        w_affinity, w_offer = weights
+        pull = rules.alternative_pull(affinity, offer, w_affinity, w_offer)
+        self.best = np.empty((*lead, none + 1, n), dtype=np.intp)
+        self.best_pull = np.empty((*lead, none + 1, n))
+        self.best_offer = np.empty((*lead, none + 1, n))
         for current in range(none + 1):
             options = pull.copy()
-            options[:, current] = -np.inf  # the current patron is not an alternative
-            best = np.argmax(options, axis=1)  # ties: the first in canonical order
-            self.best[current] = best
-            self.best_pull[current] = options[rows, best]
-            self.best_offer[current] = offer[rows, best]
-        self.stay_support[1:none] = self.offers[:, 1:].T
-        self.stay_support[none] = 0.0
+            options[..., current] = -np.inf  # the current patron is not an alternative
+            best = np.argmax(options, axis=-1)  # ties: the first in canonical order
+            self.best[..., current, :] = best
+            self.best_pull[..., current, :] = np.take_along_axis(options, best[..., None], -1)[
+                ..., 0
+            ]
+            self.best_offer[..., current, :] = np.take_along_axis(offer, best[..., None], -1)[
+                ..., 0
+            ]
+        self.stay_support = np.zeros((*lead, none + 1, n))
+        self.stay_support[..., 1:none, :] = np.swapaxes(self.offers[..., 1:], -1, -2)
+
+    def _pick(self, table: np.ndarray, flat: np.ndarray, runs: np.ndarray | None = None):
+        """Entries of a choice table at `flat` (patron * partners + partner) for each cell:
+        the table is shared, or has a row per run (then `runs` are the cells' runs)."""
+        if table.ndim == 2:
+            return np.take(table, flat)
+        if runs is None and flat is self.flat:  # the cells' own patrons: kept per step
+            if self._flat_runs is None:
+                self._flat_runs = self.flat + self.run_base
+            return np.take(table, self._flat_runs)
+        base = self.run_base if runs is None else self.run_base[runs, 0]
+        return np.take(table, flat + base)
+
+    def _per_run(self, name: str) -> np.ndarray:
+        """An event-driven input with an axis of runs (made so on first need)."""
+        value = getattr(self, name)
+        lead = 2 if name != "offers" else 3
+        if value.ndim < lead:
+            value = np.broadcast_to(value, (self.R, *value.shape)).copy()
+            setattr(self, name, value)
+        return value
 
     def apply_events(self, t: int) -> None:
         offers_changed = False
-        for kind, i, j, value in self.st.events.get(t, ()):
-            if kind == "offer":
-                if j >= 0:
-                    self.offers[i, j] = value
-                    offers_changed = True
-            elif kind == "pressure":
-                self.pressure[i] = value
-            elif kind == "threat":
-                self.threat[i] = value
+        for kind, i, j, value, step in self.st.events_at(t):
+            if kind == "offer" and j < 0:
+                continue
+            name = "offers" if kind == "offer" else kind
+            cell = (i, j) if kind == "offer" else (i,)
+            if isinstance(step, np.ndarray) or isinstance(value, np.ndarray):
+                target = self._per_run(name)
+                now = step == t if isinstance(step, np.ndarray) else True
+                target[(slice(None), *cell)] = np.where(now, value, target[(slice(None), *cell)])
+            else:
+                getattr(self, name)[(..., *cell)] = value
+            offers_changed |= kind == "offer"
         if offers_changed:
             self._offers_changed()
 
@@ -133,10 +177,10 @@ class Ensemble:
     def _observe(self, inc_support: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Support each partner receives from its current patron, and its shortfall; returns
         the alive mask and the (run, partner) indices of the collapsed."""
-        self.stay_support[0] = py_max(inc_support, self.offers[:, 0])
+        self.stay_support[..., 0, :] = py_max(inc_support, self.offers[..., 0])
         alive = self.status != COLLAPSED
         dead = self.dead if self.dead[0].size else None
-        self.support = support = np.take(self.stay_support, self.flat)
+        self.support = support = self._pick(self.stay_support, self.flat)
         if dead is not None:
             support[dead] = 0.0
         self.shortfall = rules.shortfall(self.expected, support)
@@ -152,7 +196,8 @@ class Ensemble:
             return shared
         watched = np.broadcast_to(shared, self.fallen.shape).copy()
         runs = np.flatnonzero(self.any_fallen)
-        watched[runs] = st.sums(rules.abandonment(inc_support, self.fallen[runs]))
+        own = inc_support[runs] if inc_support.ndim == 2 else inc_support
+        watched[runs] = st.sums(rules.abandonment(own, self.fallen[runs]), runs)
         return watched
 
     def step(self, noise: np.ndarray, u_realign: np.ndarray, u_collapse: np.ndarray) -> None:
@@ -195,14 +240,14 @@ class Ensemble:
         }
 
         # the utility gap and its terms (Partner._choice)
-        best = np.take(self.best, self.flat)
+        best = self._pick(self.best, self.flat)
         terms = rules.gap_terms(
             self.loyalty,
             self.trust,
             self.dependence,
             support,
-            np.take(self.best_pull, self.flat),
-            np.take(self.best_offer, self.flat),
+            self._pick(self.best_pull, self.flat),
+            self._pick(self.best_offer, self.flat),
             self.threat,
             c.w_loyalty,
             c.w_trust,
@@ -268,22 +313,24 @@ class Ensemble:
         st = self.st
         new = best[where]
         target = new * st.n + where[1]
-        offer = np.take(self.stay_support, target)
-        attachment = np.take(st.attachment, target)
+        offer = self._pick(self.stay_support, target, where[0])
+        attachment = self._pick(st.attachment, target, where[0])
+        prior = _cells(st.c.trust_prior, where)
         to_incumbent = new == 0
         self.status[where] = np.where(to_incumbent, ALIGNED, REALIGNED)
         # the incumbent's record is remembered; a new patron starts at the prior
-        self.trust[where] = np.where(to_incumbent, self.trust_at_exit[where], st.c.trust_prior)
+        self.trust[where] = np.where(to_incumbent, self.trust_at_exit[where], prior)
         self.trust_at_exit[where] = np.where(
             leaving[where], old_trust[where], self.trust_at_exit[where]
         )
         self.patron[where] = new
         self.flat[where] = target
+        self._flat_runs = None
         self.loyalty[where] = attachment
         self.loyalty_anchor[where] = attachment
-        self.trust_anchor[where] = st.c.trust_prior
+        self.trust_anchor[where] = prior
         self.expected[where] = offer
-        self.dependence[where] = rules.means_share(st.dependence[where[1]], offer)
+        self.dependence[where] = rules.means_share(_cells(st.dependence, where), offer)
         self.has_reference[where] = False
         self.n_referenced -= where[0].size
 
@@ -338,6 +385,15 @@ class Ensemble:
         return {k: col[order] for k, col in zip(names, columns, strict=True)}
 
 
+def _cells(value, where: tuple[np.ndarray, np.ndarray]):
+    """A static input at cells (runs, partners): shared by runs, per partner, or per run."""
+    if not isinstance(value, np.ndarray):
+        return value
+    if value.ndim == 1:
+        return value[where[1]]
+    return value[where[0], np.minimum(where[1], value.shape[1] - 1)]
+
+
 def _draw_blocks(keys: np.ndarray, horizon: int, n: int):
     """(noise, realign, collapse) draws of every step, each of shape (runs, partners)."""
     per_step = max(1, len(keys) * streams.DRAWS_PER_STEP * n)
@@ -359,13 +415,14 @@ def _draw_blocks(keys: np.ndarray, horizon: int, n: int):
 
 def simulate_block(
     static: Static,
-    batch_seed: int,
+    keys: np.ndarray,
     run_ids: list[int],
     horizon: int,
     series_every: int | None = 1,
 ) -> ChunkResult:
-    """Run `run_ids` together to the horizon; the arrays of their rows."""
-    ens = Ensemble(static, run_keys(batch_seed, run_ids))
+    """Run `run_ids` (with their stream keys, rng/pcg64.run_keys) together to the horizon;
+    the arrays of their rows."""
+    ens = Ensemble(static, keys)
     snapshots, recorded = [], []
     if series_every:
         snapshots.append(ens.snapshot())
