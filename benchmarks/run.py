@@ -226,7 +226,7 @@ def panel_update(runs: int, repeats: int) -> list[float]:
 import sys, time
 from patronage.app import panel
 from patronage.scenario.loader import load
-scenario = load(sys.argv[1]).scenario
+scenario = load(sys.argv[1])
 runs, repeats = int(sys.argv[2]), int(sys.argv[3])
 panel.compute(scenario, runs=100)  # warm up (imports, first allocations)
 for seed in range(repeats):

@@ -167,7 +167,9 @@ def api_values(tmp_path: Path, level: float) -> dict[tuple[str, str], float]:
 
 def test_title_and_controls(app_page):
     assert app_page.title() == "patronage: syria_withdrawal"
-    for control in ("withdrawal-level", "withdrawal-start", "withdrawal-ramp"):
+    # the bundled ramp is a range (drawn per run): a slider for each of low, mode and high
+    ramp = ("withdrawal-ramp-low", "withdrawal-ramp-mode", "withdrawal-ramp-high")
+    for control in ("withdrawal-level", "withdrawal-start", *ramp):
         assert app_page.locator(f".control-{control} [role=slider]").count() == 1
     assert app_page.locator(".control-withdrawal-targets").count() == 1
     for button in ("Step", "Play", "Pause", "Reset", "Reset to the file", "Run and save"):

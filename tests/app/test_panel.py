@@ -29,7 +29,7 @@ def api_batch(edited, tmp_path_factory):
 
 
 def test_panel_numbers_are_the_apis(edited, api_batch):
-    stats = panel.compute(edited.scenario, runs=RUNS, seed=3)
+    stats = panel.compute(edited, runs=RUNS, seed=3)
     summary = api_batch.summary().set_index("partner").loc[stats.partners]
     assert stats.runs == RUNS
     np.testing.assert_array_equal(stats.realign.p, summary["p_realign"].to_numpy())
@@ -52,8 +52,8 @@ def test_panel_numbers_are_the_apis(edited, api_batch):
 
 
 def test_blocks_do_not_change_the_numbers(edited):
-    whole = panel.compute(edited.scenario, runs=60, seed=1, block_runs=60)
-    cut = panel.compute(edited.scenario, runs=60, seed=1, block_runs=7)
+    whole = panel.compute(edited, runs=60, seed=1, block_runs=60)
+    cut = panel.compute(edited, runs=60, seed=1, block_runs=7)
     np.testing.assert_array_equal(whole.realign.k, cut.realign.k)
     np.testing.assert_array_equal(whole.cumulative_collapse, cut.cumulative_collapse)
 
@@ -66,13 +66,13 @@ def test_a_cancelled_computation_stops_between_blocks(edited):
         return len(asked) > 2  # a newer change arrives during the second block
 
     with pytest.raises(panel.Cancelled):
-        panel.compute(edited.scenario, runs=100, seed=0, block_runs=10, cancelled=cancelled)
+        panel.compute(edited, runs=100, seed=0, block_runs=10, cancelled=cancelled)
     assert len(asked) == 3  # it stopped at the third check, not after all ten blocks
 
 
 def test_the_live_run_ends_as_its_row_of_the_batch(edited, api_batch):
     run_id = 5
-    live = LiveRun(edited.scenario, batch_seed=3, run_id=run_id)
+    live = LiveRun(edited, batch_seed=3, run_id=run_id)
     steps = 0
     while live.step():
         steps += 1

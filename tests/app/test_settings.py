@@ -91,3 +91,19 @@ def test_slider_bounds_widen_to_the_files_value():
     assert slider_bounds(0.0, 1.0).step == 0.01
     wide = slider_bounds(0.25, 1.0, 1.5)
     assert (wide.low, wide.high) == (0.25, 1.5)
+
+
+def test_a_ranged_input_stays_a_range_with_its_chosen_ends(syria_path, tmp_path, capsys):
+    edited = load_bundled(syria_path).with_value("withdrawal.ramp.high", 10)
+    loaded = edited.loaded()
+    assert "withdrawal.ramp" in [r.path for r in loaded.ranges]
+    assert edited.data()["withdrawal"]["ramp"] == {"low": 3, "mode": 6, "high": 10}
+    path = tmp_path / "edited.yaml"
+    path.write_text(edited.yaml_text())
+    assert main(["validate", str(path)]) == 0
+    capsys.readouterr()
+    backwards = load_bundled(syria_path).with_value("withdrawal.ramp.low", 20)
+    with pytest.raises(InputError) as caught:
+        backwards.loaded()
+    assert str(caught.value).startswith(f"{syria_path}:")
+    assert "withdrawal.ramp: a range needs low <= high, got low 20" in str(caught.value)

@@ -15,6 +15,7 @@ from patronage.app.ranges import PARTNER_SCORES, coefficient_range, slider_bound
 from patronage.app.save import save_batch
 from patronage.app.settings import Settings
 from patronage.scenario.paths import value_at
+from patronage.scenario.ranges import RANGE_KEYS
 from patronage.scenario.schema import Coefficients, Partner
 
 SAVE_RUNS = 1000
@@ -29,44 +30,55 @@ def _slug(path: str) -> str:
 
 
 @solara.component
-def Slider(settings: solara.Reactive, path: str, label: str, low: float, high: float) -> None:
-    """A slider for the number at `path`, rounded to its step (so the page shows what runs)."""
+def Slider(
+    settings: solara.Reactive,
+    path: str,
+    label: str,
+    low: float,
+    high: float,
+    whole: bool = False,
+) -> None:
+    """A slider for the number at `path`, rounded to its step (so the page shows what runs);
+    for a ranged input (`{low, mode, high}`, drawn per run), one slider for each."""
     value = _get(settings.value.data(), path)
+    if isinstance(value, dict):
+        solara.Text(f"{label}: a range, drawn per run")
+        for key in RANGE_KEYS:
+            if key in value:
+                Slider(settings, f"{path}.{key}", f"{label} {key}", low, high, whole)
+        return
     if isinstance(value, bool) or not isinstance(value, int | float | None):
-        solara.Text(f"{label}: {value} (not one number: edit it in the file)")
+        solara.Text(f"{label}: {value} (not a number: edit it in the file)")
         return
     bounds = slider_bounds(low, high, value)
-    digits = _decimals(bounds.step)
+    digits = 0 if whole else _decimals(bounds.step)
 
     def chosen(new: float) -> None:
-        rounded = round(float(new), digits)
+        rounded = int(new) if whole else round(float(new), digits)
         if rounded != value:
             settings.set(settings.value.with_value(path, rounded))
 
+    shown = label if value is None else f"{label} = {value:.{digits}f}"
     with solara.Div(classes=[_slug(path)]):
-        solara.SliderFloat(
-            f"{label} = {value:.{digits}f}" if value is not None else label,
-            value=float(value if value is not None else bounds.low),
-            min=bounds.low,
-            max=bounds.high,
-            step=bounds.step,
-            on_value=chosen,
-            thumb_label=False,
-        )
-
-
-@solara.component
-def StepSlider(settings: solara.Reactive, path: str, label: str, horizon: int) -> None:
-    value = int(_get(settings.value.data(), path) or 0)
-    with solara.Div(classes=[_slug(path)]):
-        solara.SliderInt(
-            f"{label} = {value}",
-            value=value,
-            min=0,
-            max=max(horizon, value),
-            on_value=lambda v: settings.set(settings.value.with_value(path, int(v))),
-            thumb_label=False,
-        )
+        if whole:
+            solara.SliderInt(
+                shown,
+                value=int(value or 0),
+                min=int(bounds.low),
+                max=int(bounds.high),
+                on_value=chosen,
+                thumb_label=False,
+            )
+        else:
+            solara.SliderFloat(
+                shown,
+                value=float(value if value is not None else bounds.low),
+                min=bounds.low,
+                max=bounds.high,
+                step=bounds.step,
+                on_value=chosen,
+                thumb_label=False,
+            )
 
 
 @solara.component
@@ -77,8 +89,8 @@ def Controls(settings: solara.Reactive, runs: solara.Reactive, seed: solara.Reac
     partners = scenario.partner_ids()
     solara.Markdown("**Withdrawal**")
     Slider(settings, "withdrawal.level", "level", 0.0, 1.0)
-    StepSlider(settings, "withdrawal.start", "start (step)", scenario.steps)
-    StepSlider(settings, "withdrawal.ramp", "ramp (steps)", scenario.steps)
+    Slider(settings, "withdrawal.start", "start (step)", 0, scenario.steps, whole=True)
+    Slider(settings, "withdrawal.ramp", "ramp (steps)", 0, scenario.steps, whole=True)
     targets = data.get("withdrawal", {}).get("targets") or []
     by_id = {t["id"]: t for t in targets if isinstance(t, dict) and "id" in t}
 

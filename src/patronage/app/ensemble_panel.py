@@ -24,7 +24,7 @@ def EnsemblePanel(loaded: Any, settings: Settings, runs: int, seed: int) -> None
         if loaded is None or runs < 1:
             return
         try:
-            stats = panel.compute(loaded.scenario, runs=runs, seed=seed, cancelled=cancel.is_set)
+            stats = panel.compute(loaded, runs=runs, seed=seed, cancelled=cancel.is_set)
         except panel.Cancelled:
             return
         curves = figures.png(figures.cumulative(stats))

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from patronage.engines.plan import single_plan
 from patronage.model.model import AllianceModel
 from patronage.model.outcomes import COLLAPSED, SERIES_FIELDS
 from patronage.rng.seeds import run_seed_sequence
-from patronage.scenario.schema import Scenario
+from patronage.scenario.loader import LoadedScenario
 
 SERIES_COLUMNS = ("step", "partner", *SERIES_FIELDS, "status", "patron")
 EVENT_COLUMNS = ("step", "partner", "kind", "from", "to", "cause")
@@ -60,9 +61,12 @@ def _state(partner) -> PartnerState:
 class LiveRun:
     """A Mesa model stepped one month at a time."""
 
-    def __init__(self, scenario: Scenario, batch_seed: int = 0, run_id: int = 0) -> None:
+    def __init__(self, loaded: LoadedScenario, batch_seed: int = 0, run_id: int = 0) -> None:
         self.batch_seed = batch_seed
         self.run_id = run_id
+        # run k's scenario: its own draws of the ranged inputs, as a batch's run k has them
+        plan = single_plan(loaded, [run_id])
+        scenario = plan.scenario(0, plan.draws(plan.keys(batch_seed)))
         rng = np.random.default_rng(run_seed_sequence(batch_seed, run_id))
         self.model = AllianceModel(scenario, rng=rng, collect=False)
         self.lock = threading.Lock()

@@ -25,7 +25,7 @@ def LivePanel(loaded: Any, seed: int) -> None:
     run_id = solara.use_reactive(0)
     generation = solara.use_reactive(0)  # bumped by Reset: a fresh model of the same run
     live = solara.use_memo(
-        lambda: LiveRun(loaded.scenario, seed, run_id.value) if loaded else None,
+        lambda: LiveRun(loaded, seed, run_id.value) if loaded else None,
         [loaded, seed, run_id.value, generation.value],
     )
     tick = solara.use_reactive(0)  # the step reached, set after every step: the panel redraws

@@ -18,9 +18,10 @@ import numpy as np
 import pyarrow as pa
 
 from patronage.analysis.stats import wilson_interval
-from patronage.engines.ensemble import run_group
+from patronage.engines.ensemble import run_plan
+from patronage.engines.plan import single_plan
 from patronage.model.outcomes import STATUSES
-from patronage.scenario.schema import Scenario
+from patronage.scenario.loader import LoadedScenario
 
 DEFAULT_RUNS = 1000
 BLOCK_RUNS = 250  # runs per block: the page can cancel a computation between blocks
@@ -65,15 +66,17 @@ class PanelStats:
 
 
 def compute(
-    scenario: Scenario,
+    loaded: LoadedScenario,
     runs: int = DEFAULT_RUNS,
     seed: int = 0,
     steps: int | None = None,
     cancelled: Callable[[], bool] = lambda: False,
     block_runs: int = BLOCK_RUNS,
 ) -> PanelStats:
-    """The panel's numbers for `runs` runs of `scenario`; raises Cancelled when told to stop."""
+    """The panel's numbers for `runs` runs of a scenario (its ranged inputs drawn per run, as
+    a batch draws them); raises Cancelled when told to stop."""
     started = time.perf_counter()
+    scenario = loaded.scenario
     horizon = steps if steps is not None else scenario.steps
     partners = scenario.partner_ids()
     shape = (runs, len(partners))
@@ -86,7 +89,8 @@ def compute(
         if cancelled():
             raise Cancelled
         ids = list(range(start, min(runs, start + block_runs)))
-        outcomes = run_group(scenario, seed, ids, steps=horizon, series_every=None).outcomes
+        plan = single_plan(loaded, ids)
+        outcomes = run_plan(plan, seed, steps=horizon, series_every=None).outcomes
         row = outcomes.column("run_id").to_numpy()
         col = _codes(outcomes.column("partner"), partners)
         status[row, col] = _codes(outcomes.column("status"), list(STATUSES))

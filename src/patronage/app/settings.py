@@ -1,14 +1,15 @@
 """The page's settings: a loaded scenario plus the values chosen on the page.
 
-Chosen values are kept as overrides by dotted path (`withdrawal.level`,
-`partners.hezbollah.loyalty`, `coefficients.w_fear`), the same paths as `--set`, and applied
-with the loader's own functions, so a value the schema refuses gives the loader's one-line
-message. The edited scenario is written out as YAML and read back with `from_text`: what the
-page runs, downloads and saves is exactly a scenario file that `patronage validate` accepts.
+Chosen values are kept by dotted path (`withdrawal.level`, `partners.hezbollah.loyalty`,
+`coefficients.w_fear`) and run as `--set` overrides of the file, through the loader's own
+checks: a value the schema refuses gives the loader's one-line message, and ranged inputs
+stay ranged. The download is the file's fields with the values applied, as YAML, which
+`patronage validate` accepts.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -17,14 +18,8 @@ from typing import Any
 import yaml
 
 from patronage.errors import InputError
-from patronage.scenario.loader import (
-    LoadedScenario,
-    PathKey,
-    apply_override,
-    from_text,
-    load,
-    validate,
-)
+from patronage.scenario.loader import LoadedScenario, from_text, load, parse_yaml
+from patronage.scenario.overrides import apply_override
 
 MAX_UPLOAD_BYTES = 2 * 2**20  # hand-written scenarios are kilobytes; the page reads them whole
 
@@ -43,16 +38,19 @@ class Settings:
         return Settings(self.base)
 
     def data(self) -> dict[str, Any]:
-        """The scenario's fields with the chosen values applied (the loader's override rules)."""
-        return self._applied[0]
+        """The file's fields with the chosen values applied (ranges stay ranges)."""
+        return self._data
 
     @cached_property
-    def _applied(self) -> tuple[dict[str, Any], list[PathKey]]:
-        data: dict[str, Any] = self.base.data
-        touched: list[PathKey] = []
+    def _data(self) -> dict[str, Any]:
+        data = parse_yaml(self.base.text, self.base.source)[0]
         for path, value in self.chosen.items():
-            data = apply_override(data, path, value, source=self.base.source, touched=touched)
-        return data, touched
+            data = apply_override(data, path, value, source=self.base.source)
+        return data
+
+    def overrides(self) -> tuple[str, ...]:
+        """The chosen values as `--set` overrides (JSON values, which YAML reads as written)."""
+        return tuple(f"{path}={json.dumps(value)}" for path, value in self.chosen.items())
 
     def yaml_text(self) -> str:
         """The edited scenario as a YAML file (comments of the original are not kept)."""
@@ -60,15 +58,12 @@ class Settings:
         return header + yaml.safe_dump(self.data(), sort_keys=False, allow_unicode=True)
 
     def loaded(self) -> LoadedScenario:
-        """The edited scenario, validated by the loader (InputError if a value is refused).
-
-        A refused value is blamed on the control that set it (`FILE (--set): path: ...`).
-        """
+        """The file with the chosen values as overrides, through the loader's own checks: a
+        refused value is blamed on the control that set it (`FILE (--set): path: ...`), and
+        a batch saved from it records the file and the overrides in its manifest."""
         if not self.chosen:
             return self.base
-        data, touched = self._applied
-        validate(data, self.base.source, self.base.lines, touched)
-        return from_text(self.yaml_text(), f"{self.base.source} (edited)")
+        return from_text(self.base.text, self.base.source, self.overrides())
 
 
 def load_bundled(path: str | Path) -> Settings:
