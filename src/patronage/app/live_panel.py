@@ -15,8 +15,9 @@ PLAY_INTERVAL_MS = 250  # between steps while playing
 
 
 @solara.component_vue("ticker.vue")
-def Ticker(active: bool, interval_ms: int, event_tick: Callable[[dict], None]) -> None:
-    """A timer in the browser that calls `event_tick` every `interval_ms` while active."""
+def Ticker(active: bool, interval_ms: int, step: int, event_tick: Callable[[dict], None]) -> None:
+    """A timer in the browser that calls `event_tick` every `interval_ms` while active, once
+    the page shows the step the previous tick made."""
 
 
 @solara.component
@@ -61,7 +62,12 @@ def LivePanel(loaded: Any, seed: int) -> None:
             solara.Button("Play", on_click=lambda: playing.set(True), disabled=busy)
             solara.Button("Pause", on_click=lambda: playing.set(False), disabled=not playing.value)
             solara.Button("Reset", on_click=reset)
-        Ticker(active=playing.value, interval_ms=PLAY_INTERVAL_MS, event_tick=play_tick)
+        Ticker(
+            active=playing.value,
+            interval_ms=PLAY_INTERVAL_MS,
+            step=snap.step,
+            event_tick=play_tick,
+        )
         with solara.Row(style={"align-items": "center"}):
             solara.HTML(
                 tag="div",
