@@ -37,10 +37,10 @@ def test_save_writes_a_batch_of_the_chosen_values(syria_path, tmp_path):
     assert message.startswith(f"saved 50 runs to {out}")
     res = patronage.open_results(out)
     assert len(res.runs) == 50
-    assert res.manifest["engine"] == "ensemble"
+    assert res.manifest.engine == "ensemble"
     # the file and the chosen value as an override, as `patronage batch --set` records them
-    assert res.manifest["scenario"]["overrides"] == ["withdrawal.level=0.4"]
-    assert res.manifest["scenario"]["text"] == syria_path.read_text()
+    assert res.manifest.scenario.overrides == ["withdrawal.level=0.4"]
+    assert res.manifest.scenario.text == syria_path.read_text()
 
 
 def test_save_never_replaces_an_existing_folder(syria_path, tmp_path):
