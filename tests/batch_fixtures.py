@@ -23,6 +23,10 @@ from typing import Any
 import pytest
 
 from patronage.cli import main as cli
+from patronage.experiments.batch import run_batch
+from patronage.experiments.design import Design
+from patronage.experiments.executors import InProcess
+from patronage.scenario.loader import load
 
 ROOT = Path(__file__).resolve().parents[1]
 SYRIA = ROOT / "scenarios" / "syria_withdrawal.yaml"
@@ -154,3 +158,41 @@ def wait_for_partial(
 def kill_group(proc: subprocess.Popen, sig: int) -> None:
     """Send `sig` to the process group of `proc` (started with start_new_session=True)."""
     os.killpg(proc.pid, sig)
+
+
+# --- interrupted batches, in this process ---------------------------------------------------
+
+
+class StopAfter(InProcess):
+    """Runs `n` chunks, then raises what a Ctrl-C (or a failing disk) would."""
+
+    def __init__(self, n: int, error: BaseException) -> None:
+        self.n, self.error = n, error
+
+    def imap_unordered(self, fn, job, tasks):
+        for i, output in enumerate(super().imap_unordered(fn, job, tasks)):
+            if i == self.n:
+                raise self.error
+            yield output
+
+
+def stopped_batch(out: Path, chunks: int = 2) -> Path:
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(
+            load(SYRIA),
+            Design(replicates=40),
+            out,
+            StopAfter(chunks, KeyboardInterrupt()),
+            steps=24,
+            series_every=6,
+            engine="ensemble",
+            chunk_runs=10,
+            progress=False,
+        )
+    return out
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid

@@ -33,3 +33,8 @@ def listed(items: list[str] | tuple[str, ...], limit: int = 10) -> str:
     shown = ", ".join(str(x) for x in items[:limit])
     rest = len(items) - limit
     return f"{shown} and {rest:,} more" if rest > 0 else shown
+
+
+class WorkerDied(Exception):
+    """A worker process of a batch died (the out-of-memory killer, a kill): the chunks done
+    are kept, and the batch can be finished with `--resume`."""

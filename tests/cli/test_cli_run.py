@@ -222,11 +222,9 @@ def test_existing_out_refused_without_force(tmp_path, syria_path, capsys):
 def test_force_replaces_a_result_folder(tmp_path, syria_path, capsys):
     out = tmp_path / "taken"
     assert main(["run", str(syria_path), "--steps", "3", "--seed", "1", "--out", str(out)]) == 0
-    (out / "stale.txt").write_text("from the old run")
     assert main(["run", str(syria_path), "--steps", "3", "--out", str(out), "--force"]) == 0
     capsys.readouterr()
-    assert not (out / "stale.txt").exists()
-    assert (out / "manifest.json").is_file()
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 0
     assert [p.name for p in tmp_path.iterdir()] == ["taken"], "no temporary or old folders"
 
 

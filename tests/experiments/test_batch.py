@@ -379,7 +379,7 @@ def test_api_design_object(tmp_path):
     design = patronage.Design(sweeps={"withdrawal.level": [0.25]}, replicates=2, seed=4)
     results = patronage.run_batch(SYRIA, design, steps=12, workers=1, out=tmp_path / "d")
     assert results.runs["param.withdrawal.level"].tolist() == [0.25, 0.25]
-    assert results.manifest["design"]["replicates"] == 2
+    assert results.manifest.design.replicates == 2
 
 
 # --- progress bar -----------------------------------------------------------------------------

@@ -361,7 +361,7 @@ def test_api_uses_the_batch_section(scenario_with_batch, tmp_path):
     results = patronage.run_batch(
         scenario_with_batch, out=tmp_path / "api", workers=1, steps=12, series_every=None
     )
-    assert results.design["replicates"] == 3
+    assert results.design.replicates == 3
     assert results.seed == 9
     assert len(results.runs) == 6
     assert len(results.series) == 0

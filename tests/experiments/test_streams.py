@@ -55,7 +55,7 @@ def test_a_resume_keeps_the_folders_streams(tmp_path) -> None:
     loaded = load(SYRIA)
     design = Design(sweeps={"budget_cut.start": [0, 7, 19]}, replicates=12)  # common default
     m = run_batch(loaded, design, out, resume=True, steps=24, series_every=6, engine="ensemble")
-    assert m["streams"] == "independent"
+    assert m.streams == "independent"
 
 
 def old_folder(tmp_path, status: str):

@@ -312,7 +312,7 @@ def test_plot_command_writes_the_standard_set(grid, tmp_path, capsys):
     printed = capsys.readouterr().out.split()
     names = [Path(p).name for p in printed]
     # two swept fields of two values: a figure per point, named by it, and one tipping map
-    points = [p for p in grid.manifest["points"]]
+    points = [p for p in grid.manifest.points]
     assert len(points) == 4
     for kind in ("trajectories", "cumulative", "network"):
         per_point = [n for n in names if n.startswith(f"{kind}-")]

@@ -138,7 +138,7 @@ def test_report_tables(two, base, cut):
         row[comparison["header"].index("test")].startswith("McNemar") for row in comparison["rows"]
     )
     scenario = dict(by_class["meta"][2]["rows"])
-    assert scenario["sha256"] == cut.manifest["scenario"]["sha256"]
+    assert scenario["sha256"] == cut.manifest.scenario.sha256
     assert scenario["overrides (--set)"] == "budget_cut.level=0.4"
     design = dict(by_class["meta"][1]["rows"])
     assert design["replicates"] == str(REPS) and design["batch seed"] == "0"

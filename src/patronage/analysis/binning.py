@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from patronage.results.manifest import DesignRecord
+
 DEFAULT_BINS = 5
 
 
@@ -21,11 +23,11 @@ def binned(column: pd.Series, bins: int = DEFAULT_BINS) -> pd.Series:
     return cut.cat.rename_categories(labels)
 
 
-def pooled_note(design: dict, n_points: int) -> str | None:
+def pooled_note(design: DesignRecord, n_points: int) -> str | None:
     """What a summary without --by pools, for designs whose points are not a grid."""
-    if design.get("explicit"):
+    if design.explicit:
         kind = "explicit design points"
-    elif design.get("samples"):
+    elif design.samples:
         kind = "Latin hypercube points"
     else:
         return None

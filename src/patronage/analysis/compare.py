@@ -136,7 +136,7 @@ def compare(
     notes += horizon_notes
     keep, cols, sweep_notes = align_sweeps(a, b, common)
     notes += sweep_notes
-    sampled = sorted({*(a.design.get("samples") or {}), *(b.design.get("samples") or {})})
+    sampled = sorted({*a.design.samples, *b.design.samples})
     if sampled:
         notes.append(f"Latin hypercube samples of {', '.join(sampled)} are pooled")
 
@@ -352,11 +352,11 @@ def _partner(key: Any) -> str:
 
 
 def _describe(results: Results) -> str:
-    s = results.manifest["scenario"]
-    overrides = s.get("overrides") or []
+    s = results.manifest.scenario
+    overrides = s.overrides
     extra = f" with {', '.join(overrides)}" if overrides else ""
     return (
-        f"{results.path} ({s['name']}{extra}; {results.manifest['runs']['done']} runs, "
+        f"{results.path} ({s.name}{extra}; {results.manifest.runs.done} runs, "
         f"{results.steps} steps, seed {results.seed})"
     )
 

@@ -41,21 +41,21 @@ def outcomes(results: Results, horizon: int | None = None) -> pd.DataFrame:
 def pairing(a: Results, b: Results) -> tuple[bool, str]:
     """Whether run k of A and run k of B share their seed (common random numbers), and why."""
     ma, mb = a.manifest, b.manifest
-    if ma["seed"] != mb["seed"]:
-        return False, f"the batch seeds differ (A {ma['seed']}, B {mb['seed']})"
-    if ma.get("seed_derivation") != mb.get("seed_derivation"):
+    if ma.seed != mb.seed:
+        return False, f"the batch seeds differ (A {ma.seed}, B {mb.seed})"
+    if ma.seed_derivation != mb.seed_derivation:
         return False, "the batches derive their run seeds differently"
     keys = ("sweeps", "samples", "n_samples", "replicates", "seed")
-    da, db = ({k: m["design"].get(k) for k in keys} for m in (ma, mb))
-    if da != db or ma.get("points") != mb.get("points"):
+    da, db = ({k: getattr(m.design, k) for k in keys} for m in (ma, mb))
+    if da != db or ma.points != mb.points:
         return False, "the designs differ (sweeps, samples or replicates)"
     ids = np.intersect1d(a.runs["run_id"].to_numpy(), b.runs["run_id"].to_numpy())
     if len(ids) == 0:
         return False, "no run id is in both batches"
-    n_points = len(ma.get("points") or [{}])
-    reps = ma["design"]["replicates"]
+    n_points = ma.n_points
+    reps = ma.design.replicates
     return True, (
-        f"both batches used batch seed {ma['seed']} and the same design "
+        f"both batches used batch seed {ma.seed} and the same design "
         f"({n_points} point{'s' * (n_points != 1)} x {reps} replicate{'s' * (reps != 1)}), "
         "so run k of A and run k of B share their random numbers"
     )
@@ -74,7 +74,7 @@ def align_sweeps(a: Results, b: Results, common: bool) -> tuple[Keep, list[str],
     Returns (filter, the sweep columns to group by, notes). The filter maps a sweep column to
     the values to keep in both batches; None keeps every run.
     """
-    sa, sb = a.design.get("sweeps", {}) or {}, b.design.get("sweeps", {}) or {}
+    sa, sb = a.design.sweeps, b.design.sweeps
     notes: list[str] = []
     if not sa and not sb:
         return None, [], notes
@@ -117,7 +117,7 @@ def align_sweeps(a: Results, b: Results, common: bool) -> tuple[Keep, list[str],
         return keep, cols, notes
 
     swept, fixed, swept_name, fixed_name = (a, b, "A", "B") if sa else (b, a, "B", "A")
-    sweeps = swept.design["sweeps"]
+    sweeps = swept.design.sweeps
     described = "; ".join(
         f"{k} ({_listed(matching_value(x) for x in v)})" for k, v in sweeps.items()
     )

@@ -26,6 +26,7 @@ from patronage.experiments.batch import run_batch
 from patronage.experiments.design import Design
 from patronage.results import store
 from patronage.results.folder import open_results
+from patronage.results.manifest import Manifest, read_manifest, write_manifest
 from patronage.scenario.loader import LoadedScenario
 
 PROBABILITIES = ("realign", "collapse")
@@ -68,16 +69,16 @@ def run_to_precision(
     resume: bool = False,
     replace_folder: bool = False,
     **batch: Any,
-) -> dict[str, Any]:
+) -> Manifest:
     """Run rounds of the batch into `out` until the precision or `max_replicates` is reached;
     returns the final manifest, whose `precision` entry lists the rounds."""
     if not 0 < precision < 0.5:
         raise InputError(f"must be between 0 and 0.5, got {precision}", source="--precision")
     rounds: list[dict[str, Any]] = []
     if resume:
-        earlier = store.read_manifest(out)
-        design = replace(design, replicates=int(earlier["design"]["replicates"]))
-        rounds = list(earlier.get("precision", {}).get("rounds", []))
+        earlier = read_manifest(out)
+        design = replace(design, replicates=earlier.design.replicates)
+        rounds = list((earlier.precision or {}).get("rounds", []))
     while True:
         run_batch(loaded, design, out, resume=resume, replace=replace_folder, **batch)
         results = open_results(out)
@@ -95,12 +96,19 @@ def run_to_precision(
     return _record(out, results.manifest, precision, max_replicates, rounds, reached)
 
 
-def _record(out, manifest, precision, max_replicates, rounds, reached) -> dict[str, Any]:
-    manifest["precision"] = {
+def _record(
+    out: Path,
+    manifest: Manifest,
+    precision: float,
+    max_replicates: int,
+    rounds: list[dict[str, Any]],
+    reached: bool,
+) -> Manifest:
+    manifest.precision = {
         "asked": precision,
         "max_replicates": max_replicates,
         "reached": reached,
         "rounds": rounds,
     }
-    store.write_json(manifest, out / store.MANIFEST)
+    write_manifest(manifest, out / store.MANIFEST)
     return manifest

@@ -27,6 +27,7 @@ from patronage.experiments.design import Design
 from patronage.model.outcomes import STATUSES
 from patronage.results import store
 from patronage.results.folder import Results, open_results
+from patronage.results.manifest import Manifest, write_manifest
 from patronage.scenario.loader import LoadedScenario
 
 METHODS = {"morris": morris, "sobol": sobol}
@@ -118,7 +119,7 @@ def indices_table(study: Study, outcomes: pd.DataFrame) -> pd.DataFrame:
 
 def run_study(
     loaded: LoadedScenario, study: Study, replicates: int, out: Path, **batch: Any
-) -> tuple[dict[str, Any], pd.DataFrame]:
+) -> tuple[Manifest, pd.DataFrame]:
     """Run (or resume) the study's batch into `out`, then write its indices; returns the
     manifest and the indices table. `batch`: keyword arguments of experiments.run_batch."""
     design = Design(replicates=replicates, seed=study.seed, explicit=study.points())
@@ -127,14 +128,14 @@ def run_study(
     table = indices_table(study, point_outcomes(results, replicates))
     store.write_table(table_arrow(table), out / INDICES)
     manifest = results.manifest
-    manifest["sensitivity"] = {
+    manifest.sensitivity = {
         **study.to_dict(),
         "replicates": replicates,
         "outputs": list(OUTPUTS),
         "indices": INDICES,
         "indices_sha256": store.file_sha256(out / INDICES),
     }
-    store.write_json(manifest, out / store.MANIFEST)
+    write_manifest(manifest, out / store.MANIFEST)
     return manifest, table
 
 
@@ -147,7 +148,7 @@ def table_arrow(table: pd.DataFrame):
 def read_indices(results: Results) -> pd.DataFrame | None:
     """The indices of a sensitivity folder (None for another batch), checked against the
     manifest's sha256."""
-    entry = results.manifest.get("sensitivity")
+    entry = results.manifest.sensitivity
     if not entry:
         return None
     path = results.path / entry["indices"]

@@ -58,13 +58,13 @@ class StageRunner:
             design = Design(sweeps={self.field: levels}, replicates=replicates, seed=self.seed)
             resume = (folder / store.MANIFEST).exists()
             manifest = run_batch(self.loaded, design, folder, resume=resume, **self.batch)
-            if manifest["runs"]["failed"]:
+            if manifest.runs.failed:
                 raise InputError(
-                    f"{manifest['runs']['failed']} runs failed in {folder}; see its manifest "
+                    f"{manifest.runs.failed} runs failed in {folder}; see its manifest "
                     "(failed_runs)",
                     source="tipping",
                 )
-            self.runs += manifest["runs"]["total"]
+            self.runs += manifest.runs.total
             self.opened[stage] = open_results(folder)
         return self.opened[stage]
 

@@ -119,9 +119,12 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from patronage.reporting.plots import save_standard_set
 
     results = [open_results(f) for f in args.folders]
-    paths = save_standard_set(results, args.out, fmt=args.format, step=args.step)
+    notes: list[str] = []
+    paths = save_standard_set(results, args.out, fmt=args.format, step=args.step, notes=notes)
     for path in paths:
         print(path)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from patronage.analysis.binning import DEFAULT_BINS, pooled_note
 from patronage.cli.options import add_series, add_set, positive_int, seed
-from patronage.errors import EXIT_BAD_INPUT, InputError
+from patronage.errors import EXIT_BAD_INPUT, InputError, WorkerDied
 from patronage.experiments.batch import ENGINES, run_batch
 from patronage.experiments.design import (
     DEFAULT_REPLICATES,
     Design,
+    collect,
     merged,
     parse_sample,
     parse_sweep,
@@ -22,6 +23,7 @@ from patronage.experiments.executors import default_workers, make_executor
 from patronage.reporting.tables import FORMATS, render, render_summary
 from patronage.results import store
 from patronage.results.folder import open_results
+from patronage.results.manifest import Manifest, read_manifest
 from patronage.rng.seeds import COMMON, INDEPENDENT
 from patronage.scenario.loader import LoadedScenario, load
 
@@ -218,10 +220,21 @@ def build_design(args: argparse.Namespace, loaded: LoadedScenario) -> Design:
     explicit = read_design(args.design, loaded) if getattr(args, "design", None) else None
     if explicit and args.sample:
         raise InputError("give either --design or --sample, not both", source="--design")
+    if (
+        args.samples is not None
+        and not args.sample
+        and not explicit
+        and not getattr(scenario_batch, "samples", 0)
+    ):
+        raise InputError(
+            "sets the number of Latin hypercube points; give their ranges with "
+            "--sample PATH=LOW:HIGH",
+            source="--samples",
+        )
     return merged(
         scenario_batch,
-        sweeps=dict(parse_sweep(s) for s in args.sweep),
-        samples=dict(parse_sample(s) for s in args.sample),
+        sweeps=collect([parse_sweep(s) for s in args.sweep], "--sweep"),
+        samples=collect([parse_sample(s) for s in args.sample], "--sample"),
         n_samples=args.samples,
         replicates=args.replicates,
         seed=args.seed,
@@ -270,11 +283,11 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from patronage.experiments.resume import recorded
 
     out = Path(args.folder)
-    manifest = store.read_manifest(out)
-    if manifest.get("kind") != "batch":
+    manifest = read_manifest(out)
+    if manifest.kind != "batch":
         raise InputError("cannot resume: not a batch folder", source=str(out))
     loaded, design, options = recorded(manifest)
-    entry = manifest.get("precision")
+    entry = manifest.precision
     precision = (entry["asked"], entry["max_replicates"]) if entry else None
     return run_and_report(args, loaded, design, out, resume=True, precision=precision, **options)
 
@@ -308,17 +321,26 @@ def run_and_report(
                 **progress,
                 **batch,
             )
-            print(precision_note(manifest["precision"]), file=sys.stderr)
+            print(precision_note(manifest.precision or {}), file=sys.stderr)
         else:
             manifest = run_batch(loaded, design, out, executor, **progress, **batch)
-    except KeyboardInterrupt:
-        print(f"stopped; finish it with: patronage resume {out}", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        if getattr(exc, "resumable", True):
+            print(f"stopped; finish it with: patronage resume {out}", file=sys.stderr)
+        else:
+            print(f"stopped; {out} is unchanged", file=sys.stderr)
         return 130
+    except WorkerDied as exc:
+        print(
+            f"a worker died ({exc}); finish it with: patronage resume {out}",
+            file=sys.stderr,
+        )
+        return EXIT_RUNS_FAILED
     if not args.quiet:
         summary = open_results(out).summary()
         print(render_summary(summary, args.format, args.all), flush=True)
-    failed = manifest["runs"]["failed"]
-    runs = manifest["runs"]["total"]
+    failed = manifest.runs.failed
+    runs = manifest.runs.total
     print(f"wrote {out}/ ({runs} runs, {failed} failed)", file=sys.stderr)
     if failed:
         print(
@@ -341,7 +363,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         if missing:
             raise InputError(f"not a field of this batch's design: {missing[0]}", source="--by")
     summary = results.summary(by=by, groups=args.groups, bins=args.bins)
-    note = None if by else pooled_note(results.design, len(results.manifest["points"]))
+    note = None if by else pooled_note(results.design, results.manifest.n_points)
     human = args.format in ("table", "markdown")
     if note:
         print(f"summary: {note}", file=sys.stdout if human else sys.stderr)
@@ -351,20 +373,20 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
     indices = read_indices(results)
     if indices is not None and human:
-        method = results.manifest["sensitivity"]["method"]
+        method = (results.manifest.sensitivity or {})["method"]
         print(f"\nsensitivity ({method}): the most influential factors; all in {INDICES}")
         print(render(indices, args.format, indices_display(indices, method)))
     return 0
 
 
-def version_changes(manifest: dict) -> dict[str, tuple[str, str]]:
+def version_changes(manifest: Manifest) -> dict[str, tuple[str, str]]:
     """Packages whose version differs from the folder's: the first suspects of a mismatch."""
     from patronage.results.provenance import versions
 
     now = versions()
     return {
         k: (v, now.get(k, "missing"))
-        for k, v in manifest.get("versions", {}).items()
+        for k, v in manifest.versions.items()
         if now.get(k, "missing") != v
     }
 
@@ -381,6 +403,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
             f"(runs {', '.join(map(str, report.checked[:10]))}{', ...' if n > 10 else ''})"
         )
         return 0
+    problems = (
+        ("holds run ids twice or more", report.duplicated),
+        ("lacks run ids that did not fail", report.missing),
+    )
+    for what, ids in problems:
+        if ids:
+            shown = ", ".join(map(str, ids[:10])) + (", ..." if len(ids) > 10 else "")
+            print(f"{args.folder}: runs.parquet {what} ({len(ids)}: {shown})", file=sys.stderr)
     for run_id, problem in sorted(report.mismatched.items()):
         print(f"{args.folder}: run {run_id} differs: {problem}", file=sys.stderr)
     for name, (then, now) in version_changes(results.manifest).items():

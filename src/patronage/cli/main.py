@@ -6,16 +6,20 @@ Bad input of any kind ends in one line on stderr and exit status 2, never a trac
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from patronage import __version__
-from patronage.cli.options import Parser, add_series, add_set, positive_int, seed
+from patronage.cli.options import Parser, add_series, add_set, positive_int, seed, whole_number
 from patronage.errors import EXIT_BAD_INPUT, InputError
 from patronage.results import store
 from patronage.scenario.loader import load
+
+DEFAULT_DEGREE = 8  # peers each generated partner watches
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -57,7 +61,7 @@ def check_design(loaded) -> None:
     design = Design(
         **{k: v for k, v in from_scenario(loaded.scenario.batch).items() if v is not None}
     )
-    check_points(loaded, design.points())
+    check_points(loaded, design.points(), design)
 
 
 # --- run --------------------------------------------------------------------------------------
@@ -77,7 +81,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         series_every=args.series,
         replace=args.force,
     )
-    failed = result.manifest["failed_runs"]
+    failed = result.manifest.failed_runs
     if failed:
         print(f"the run failed: {failed['0']} (recorded in {out}/manifest.json)", file=sys.stderr)
         return 1
@@ -93,17 +97,25 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from patronage.scenario.generate import write_scenario
+    from patronage.scenario.generate import available_bytes, estimated_bytes, write_scenario
 
     out = Path(args.out)
     if out.suffix not in (".json", ".yaml", ".yml"):
         raise InputError("must end in .json (fast at any size) or .yaml", source="--out")
-    if args.degree >= args.partners:
+    degree = min(DEFAULT_DEGREE, args.partners - 1) if args.degree is None else args.degree
+    if degree >= args.partners:
         raise InputError(
-            f"must be less than --partners ({args.partners}), got {args.degree}", source="--degree"
+            f"must be less than --partners ({args.partners}), got {degree}", source="--degree"
         )
-    write_scenario(out, args.partners, args.degree, args.seed, steps=args.steps)
-    print(f"wrote {out}: {args.partners} partners watching {args.degree} peers each")
+    need, have = estimated_bytes(args.partners, degree), available_bytes()
+    if have is not None and need > have:
+        raise InputError(
+            f"{args.partners:,} partners watching {degree} peers each would need about "
+            f"{need / 2**30:.1f} GB of memory, more than the {have / 2**30:.1f} GB available",
+            source="--partners",
+        )
+    write_scenario(out, args.partners, degree, args.seed, steps=args.steps)
+    print(f"wrote {out}: {args.partners} partners watching {degree} peers each")
     return 0
 
 
@@ -145,10 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--degree",
-        type=positive_int,
+        type=whole_number(0),
         metavar="K",
-        default=8,
-        help="peers each one watches (default: 8)",
+        help=f"peers each one watches (default: {DEFAULT_DEGREE}, fewer if there are fewer others)",
     )
     p.add_argument("--seed", type=seed, default=0, help="seed of the random scenario (default: 0)")
     p.add_argument(
@@ -178,7 +189,29 @@ def build_parser() -> argparse.ArgumentParser:
     from patronage.cli import tipping as cli_tipping
 
     cli_tipping.register(sub)
+    from patronage.cli import app as cli_app
+
+    cli_app.register(sub)
     return parser
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a `kill`, a scheduler's time limit) stops a command as Ctrl-C does: a batch
+    is marked stopped, a folder being built is removed, temporaries are cleaned up."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -188,7 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse already printed a one-line usage error
         return int(exc.code or 0)
     try:
-        return args.handler(args)
+        with _terminate_as_interrupt():
+            return args.handler(args)
     except InputError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_INPUT

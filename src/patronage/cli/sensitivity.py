@@ -141,7 +141,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     else:
         print(render(indices, args.format, indices_display(indices, args.method)))
     print(
-        f"wrote {out}/ ({manifest['runs']['total']} runs, {manifest['runs']['failed']} failed; "
+        f"wrote {out}/ ({manifest.runs.total} runs, {manifest.runs.failed} failed; "
         f"indices in {out / INDICES})",
         file=sys.stderr,
     )

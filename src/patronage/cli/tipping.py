@@ -170,7 +170,7 @@ def cmd_tipping(args: argparse.Namespace) -> int:
         "method": METHOD,
         "runs": stages.runs,
         # common random numbers across levels (replicate k one stream) or a stream per run
-        "streams": stages.opened["scan"].design.get("streams", "independent"),
+        "streams": stages.opened["scan"].design.streams or "independent",
     }
     write_outputs(out, settings, table)
     refined = pd.DataFrame(stages.refined, columns=["partner", "level", "p"])

@@ -1,58 +1,85 @@
 """Batches: a scenario and a design, run in chunks, stored as they finish, resumable.
 
-While a batch runs, its folder holds manifest.json (status "running", the chunks done, the
-runs that failed) and chunks/NNNNNN-{runs,outcomes,events,series}.parquet, each renamed into place
-when complete. A batch killed at any moment (SIGKILL included) resumes with `--resume`:
-chunks the manifest lists as done are kept, the others are run again. At the end the chunks
-are consolidated, in chunk order and in row groups of a fixed size, into the four tables,
-so the bytes do not depend on workers, executor, completion order or interruptions.
+A new batch folder appears whole (built under a temporary name with its manifest, then
+renamed), and is locked while a process writes in it (results.claim): a second writer is
+refused. While a batch runs, its folder holds manifest.json (status "running") and
+chunks/NNNNNN-{runs,outcomes,events,series}.parquet, each renamed into place when complete and then
+vouched for by a journal line (experiments.chunkfiles). A batch killed at any moment
+(SIGKILL included) resumes with `--resume`: chunks whose files match the journal are kept,
+the others are run again. At the end the chunks are checked again and consolidated, in
+chunk order and in row groups of a fixed size, into the four tables, so the bytes do not
+depend on workers, executor, completion order or interruptions. `--force` (and `run`)
+build the new folder under a temporary name and replace the old one only once complete.
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import hashlib
 import json
+import os
 import shutil
 import time
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from patronage.engines.base import ENGINES
 from patronage.engines.plan import RunPlan
-from patronage.errors import InputError
-from patronage.experiments.chunks import ChunkOutput, Job, plan_chunks, remember, run_chunk
+from patronage.errors import InputError, WorkerDied
+from patronage.experiments import chunkfiles
+from patronage.experiments.chunks import ChunkTask, Job, plan_chunks, remember, run_chunk
 from patronage.experiments.design import Design
 from patronage.experiments.executors import Executor, InProcess
 from patronage.experiments.progress import Progress
 from patronage.experiments.resume import differences
-from patronage.results import provenance, store
+from patronage.results import claim, provenance, store
+from patronage.results.manifest import Manifest, new_manifest, read_manifest, write_manifest
 from patronage.results.params import numeric_fields
 from patronage.rng.seeds import DERIVATIONS, INDEPENDENT
 from patronage.scenario.loader import LoadedScenario, check_extremes, validate
 from patronage.scenario.overrides import assign
 
 CHUNK_RUNS = {"mesa": 20, "ensemble": 2000}
-ROW_GROUP = 16_384  # rows per parquet row group: bounds consolidation memory
-# The outcomes table's dictionaries (every partner id) are stored once per row group: larger
-# groups keep a 100,000-partner table small and quick to read.
-ROW_GROUPS = {"outcomes": 131_072}
 MANIFEST_EVERY = 1.0  # seconds between rewrites of a large manifest while a batch runs
 LARGE_MANIFEST = 256 * 1024  # bytes
+CHECK_ROUNDS = 3  # times chunks that fail their checks at consolidation are run again
 
 
-def check_points(loaded: LoadedScenario, points: list[dict[str, Any]]) -> None:
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) during a batch; `resumable` says whether the folder can be resumed
+    (a staged `--force` batch is discarded and the old folder kept instead)."""
+
+    def __init__(self, resumable: bool) -> None:
+        super().__init__()
+        self.resumable = resumable
+
+
+def check_points(
+    loaded: LoadedScenario, points: list[dict[str, Any]], design: Design | None = None
+) -> None:
     """Validate every design point before anything is written: bad values fail up front,
-    with every range it leaves at its low and at its high."""
+    with every range it leaves at its low and at its high; a bad swept value is blamed on
+    the sweep, with the values it gave."""
+    sweeps = design.sweeps if design else {}
     for assignments in points:
-        data, touched = assign(loaded.data, assignments)
-        validate(data, loaded.source, loaded.lines, touched)
-        if loaded.ranges:
-            plan = RunPlan(loaded, (0,), (0,), (0,), (assignments,))
-            check_extremes(data, plan.ranges(), loaded.source, loaded.lines, touched)
+        try:
+            data, touched = assign(loaded.data, assignments)
+            validate(data, loaded.source, loaded.lines, touched)
+            if loaded.ranges:
+                plan = RunPlan(loaded, (0,), (0,), (0,), (assignments,))
+                check_extremes(data, plan.ranges(), loaded.source, loaded.lines, touched)
+        except InputError as exc:
+            path = next((p for p in sweeps if exc.field.startswith(p)), None)
+            if path is None:
+                raise
+            shown = ", ".join(str(v) for v in sweeps[path][:8])
+            shown += ", ..." if len(sweeps[path]) > 8 else ""
+            raise InputError(
+                f"{exc.message} (swept over {shown}; give V1,V2,... or START:STOP:STEP)",
+                source=f"{loaded.source} (--sweep)",
+                field=exc.field,
+            ) from None
 
 
 def ranged_inputs(loaded: LoadedScenario, points: list[dict[str, Any]]) -> dict[str, Any]:
@@ -89,18 +116,70 @@ def run_batch(
     chunk_runs: int | None = None,
     progress: bool = True,
     executor_name: str = "local",
-) -> dict[str, Any]:
-    """Run (or finish) a batch into `out`; returns the final manifest."""
+    staged: bool = False,
+) -> Manifest:
+    """Run (or finish) a batch into `out`; returns the final manifest.
+
+    `staged`: build the whole folder under a temporary name and rename it at the end (a
+    single run's folder is complete or absent); `replace` of an existing folder implies it.
+    """
     if engine not in ENGINES:
         raise InputError(f"must be one of {', '.join(ENGINES)}, got '{engine}'", source="--engine")
-    executor = executor or InProcess()
-    remember(loaded)  # chunks computed in this process reuse the parsed scenario
     chunk_runs = chunk_runs or CHUNK_RUNS[engine]
-    previous = _resumable(out) if resume else None
-    if previous is not None:  # a resume keeps the folder's streams, whatever the default
-        design = dataclasses.replace(design, streams=previous["design"]["streams"])
-    points = previous["points"] if previous is not None else design.points()
-    job = Job(
+    remember(loaded)  # chunks computed in this process reuse the parsed scenario
+    executor = executor or InProcess()
+    if resume:
+        with claim.FolderLock(_existing_folder(out)):
+            claim.sweep_stale(out)
+            manifest = _resumable(out)
+            if manifest.status == "complete" and manifest.chunking != "runs":
+                return manifest  # an older folder, complete: nothing to run
+            # a resume keeps the folder's streams, whatever the default
+            design = dataclasses.replace(design, streams=manifest.design.streams or INDEPENDENT)
+            job = _job(loaded, design, manifest.points, steps, series_every, engine)
+            _check_same_batch(manifest, loaded, design, job, chunk_runs, out)
+            if manifest.status == "complete":
+                return manifest
+            batch = _Batch(design, job, chunk_runs, executor, progress)
+            return batch.finish(out, manifest, on_error="keep")
+    points = design.points()
+    job = _job(loaded, design, points, steps, series_every, engine)
+    fingerprint = design_fingerprint(loaded, design, job, chunk_runs)
+    batch = _Batch(design, job, chunk_runs, executor, progress)
+    if "steps" in design.param_names:
+        raise InputError(
+            "sweep the horizon with --steps, not as a design field", source="design", field="steps"
+        )
+    check_points(loaded, points, design)
+    claim.sweep_stale(out)
+    manifest = _first_manifest(loaded, design, job, points, fingerprint, executor_name, chunk_runs)
+    exists = out.exists() or out.is_symlink()
+    if exists and not replace:
+        hint = ", --resume it," if (out / store.MANIFEST).is_file() else ""
+        raise InputError(
+            f"already exists; choose another --out{hint} or add --force to replace it",
+            source=str(out),
+        )
+    if exists:
+        claim.check_replaceable(out)  # before the lock touches it: it may not be ours
+        with claim.FolderLock(_existing_folder(out)):
+            claim.check_replaceable(out)
+            claim.sweep_stale(out)
+            return batch.staged(out, manifest)
+    if staged:
+        return batch.staged(out, manifest)
+    return batch.started(out, manifest)
+
+
+def _job(
+    loaded: LoadedScenario,
+    design: Design,
+    points: list[dict[str, Any]],
+    steps: int | None,
+    series_every: int | None,
+    engine: str,
+) -> Job:
+    return Job(
         loaded.text,
         loaded.source,
         loaded.overrides,
@@ -111,172 +190,245 @@ def run_batch(
         replicates=design.replicates,
         streams=design.streams,
         numeric=numeric_fields(points),
+        engine_module=ENGINES[engine],
     )
-    fingerprint = design_fingerprint(loaded, design, job, chunk_runs)
-    chunks = out / "chunks"
-    journal = chunks / "journal.jsonl"
 
-    if previous is not None:
-        manifest = previous
-        if manifest.get("status") == "complete" and manifest.get("chunking") != "runs":
-            return manifest  # an older folder, complete: nothing to run
-        _check_same_batch(manifest, loaded, design, job, chunk_runs, out)
-        if manifest["status"] == "complete":
-            return manifest
-        # points as first drawn: a newer scipy cannot move them
-        _replay_journal(manifest, journal)
-    else:
-        if "steps" in design.param_names:
-            raise InputError(
-                "sweep the horizon with --steps, not as a design field",
-                source="design",
-                field="steps",
-            )
-        check_points(loaded, points)
-        _claim_folder(out, replace)
-        manifest = store.new_manifest(
-            loaded,
-            kind="batch",
-            seed=design.seed,
-            steps=steps or loaded.scenario.steps,
-            series_every=series_every,
-            design=design.to_dict(),
-            n_runs=design.n_runs,
-            started=provenance.now(),
-            engine=engine,
-        )
-        ranges = ranged_inputs(loaded, points)
-        manifest.update(
-            fingerprint=fingerprint,
-            executor=executor_name,
-            points=points,
-            chunk_runs=chunk_runs,
-            chunks_done=[],
-            chunk_seconds={},  # compute time of each chunk (its runs are in `chunk_runs`)
-            failed_runs={},
-            param_columns=[f"param.{name}" for name in [*design.param_names, *ranges]],
-            ranges=ranges,  # drawn per run from its own stream (rng/inputs.py)
-            streams=design.streams,
-            seed_derivation=DERIVATIONS[design.streams],
-            chunking="runs",  # chunks of consecutive runs across design points
-        )
-        chunks.mkdir(parents=True, exist_ok=True)
-        store.write_json(manifest, out / store.MANIFEST)
 
-    tasks = plan_chunks(design, points, chunk_runs)
-    done = set(manifest["chunks_done"])
-    todo = [t for t in tasks if t.index not in done or not _chunk_complete(chunks, t.index)]
-    manifest["chunks_done"] = sorted(done - {t.index for t in todo})
-    manifest["status"] = "running"
-    manifest["runs"]["done"] = design.n_runs - sum(len(t.run_ids) for t in todo)
-    bar = Progress(design.n_runs, manifest["runs"]["done"], enabled=progress)
-    # A manifest holds the whole scenario: rewriting a large one after every chunk would cost
-    # O(chunks x size), so then it is rewritten at most once a second (the journal is exact).
-    throttle = len(json.dumps(manifest, default=str)) > LARGE_MANIFEST
-    last_write = time.monotonic()
-    try:
-        with journal.open("a", encoding="utf-8") as log:
-            for output in executor.imap_unordered(run_chunk, job, todo):
-                _write_chunk(chunks, output)
-                # The journal is the record a SIGKILL cannot tear: one short line per chunk,
-                # appended after the chunk's files are in place.
-                entry = {
-                    "chunk": output.index,
-                    "seconds": round(output.seconds, 4),
-                    "failed": {str(k): v for k, v in output.failed.items()},
-                }
-                log.write(json.dumps(entry) + "\n")
-                log.flush()
-                _record_chunk(manifest, entry, len(tasks[output.index].run_ids))
-                bar.update(len(tasks[output.index].run_ids))
-                if not throttle or time.monotonic() - last_write >= MANIFEST_EVERY:
-                    store.write_json(manifest, out / store.MANIFEST)
-                    last_write = time.monotonic()
-    except KeyboardInterrupt:
-        manifest["status"] = "stopped"
-        store.write_json(manifest, out / store.MANIFEST)
-        raise
-    except BaseException:
-        if not resume and not manifest["chunks_done"]:
-            shutil.rmtree(out, ignore_errors=True)  # nothing worth resuming: leave nothing
-        else:
-            store.write_json(manifest, out / store.MANIFEST)
-        raise
-    finally:
-        bar.close()
-
-    _consolidate(out, tasks, loaded, design)
-    manifest["status"] = "complete"
-    manifest["finished"] = provenance.now()
-    manifest["tables"] = {name: store.file_sha256(out / f"{name}.parquet") for name in store.TABLES}
-    store.write_json(manifest, out / store.MANIFEST)
-    shutil.rmtree(chunks, ignore_errors=True)
+def _first_manifest(
+    loaded: LoadedScenario,
+    design: Design,
+    job: Job,
+    points: list[dict[str, Any]],
+    fingerprint: str,
+    executor_name: str,
+    chunk_runs: int,
+) -> Manifest:
+    """The manifest of a new batch, before any run is done."""
+    ranges = ranged_inputs(loaded, points)
+    manifest = new_manifest(
+        loaded,
+        kind="batch",
+        seed=design.seed,
+        steps=job.steps or loaded.scenario.steps,
+        series_every=job.series_every,
+        design=design.to_dict(),
+        n_runs=design.n_runs,
+        started=provenance.now(),
+        engine=job.engine,
+        points=points,
+        fingerprint=fingerprint,
+        executor=executor_name,
+        chunk_runs=chunk_runs,
+        chunks_done=[],
+        chunk_seconds={},  # compute time of each chunk (its runs are in `chunk_runs`)
+        failed_runs={},
+        param_columns=[f"param.{name}" for name in [*design.param_names, *ranges]],
+        ranges=ranges,  # drawn per run from its own stream (rng/inputs.py)
+        streams=design.streams,
+        chunking="runs",  # chunks of consecutive runs across design points
+    )
+    manifest.seed_derivation = DERIVATIONS[design.streams]
     return manifest
 
 
-def _record_chunk(manifest: dict[str, Any], entry: dict[str, Any], n_runs: int) -> None:
-    if entry["chunk"] in manifest["chunks_done"]:
-        return
-    manifest["chunks_done"] = sorted({*manifest["chunks_done"], entry["chunk"]})
-    manifest["chunk_seconds"][str(entry["chunk"])] = entry["seconds"]
-    manifest["failed_runs"].update(entry["failed"])
-    manifest["runs"]["done"] += n_runs
-    manifest["runs"]["failed"] = len(manifest["failed_runs"])
+def _existing_folder(out: Path) -> Path:
+    if out.is_symlink() or not out.is_dir():
+        raise InputError("no such result folder", source=str(out))
+    return out
 
 
-def _replay_journal(manifest: dict[str, Any], journal: Path) -> None:
-    """Chunks finished after the manifest was last written (a torn last line is ignored)."""
-    if not journal.exists():
-        return
-    for line in journal.read_text(encoding="utf-8").splitlines():
+def _new_folder(out: Path, manifest: Manifest) -> tuple[Path, claim.FolderLock]:
+    """A locked staging folder beside `out` holding the batch's first manifest."""
+    work = claim.staging_folder(out)
+    lock = claim.FolderLock(work).acquire()
+    try:
+        (work / "chunks").mkdir()
+        write_manifest(manifest, work / store.MANIFEST)
+    except BaseException:
+        lock.release()
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return work, lock
+
+
+class _Batch:
+    """The chunks of one batch run into a folder, checked, and consolidated."""
+
+    def __init__(
+        self, design: Design, job: Job, chunk_runs: int, executor: Executor, progress: bool
+    ) -> None:
+        self.design = design
+        self.job = job
+        self.chunk_runs = chunk_runs
+        self.executor = executor
+        self.progress = progress
+
+    def started(self, out: Path, manifest: Manifest) -> Manifest:
+        """A new batch: its folder appears whole, with its manifest, and is resumable."""
+        work, lock = _new_folder(out, manifest)
         try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        _record_chunk(manifest, entry, n_runs=0)  # runs done are recounted from the chunks
+            os.rename(work, out)
+        except OSError as exc:
+            lock.release()
+            shutil.rmtree(work, ignore_errors=True)
+            raise InputError(f"cannot create the folder: {exc.strerror}", source=str(out)) from None
+        lock.moved_to(out)
+        with lock:
+            return self.finish(out, manifest, on_error="keep-if-any")
 
+    def staged(self, out: Path, manifest: Manifest) -> Manifest:
+        """Built under a temporary name; replaces `out` only once complete."""
+        work, lock = _new_folder(out, manifest)
+        with lock:
+            try:
+                manifest = self.finish(work, manifest, on_error="discard")
+            except BaseException as exc:
+                shutil.rmtree(work, ignore_errors=True)
+                if isinstance(exc, KeyboardInterrupt):
+                    raise BatchInterrupted(resumable=False) from None
+                raise
+            claim.swap_into(work, out)
+            lock.moved_to(out)
+        return manifest
 
-def _claim_folder(out: Path, replace: bool) -> None:
-    if out.exists() or out.is_symlink():
-        if not replace:
+    def finish(self, out: Path, manifest: Manifest, *, on_error: str) -> Manifest:
+        """Run the chunks not yet done (or failing their checks), then consolidate.
+
+        `on_error`: what an interrupted or failed run leaves: "keep" the folder (a resume),
+        "keep-if-any" chunk is done or it was stopped or lost a worker (a new batch:
+        else nothing worth resuming is left), or
+        "discard" (a staged folder: the caller removes it).
+        """
+        tasks = plan_chunks(self.design, manifest.points, self.chunk_runs)
+        chunks = out / "chunks"
+        chunks.mkdir(exist_ok=True)
+        entries = chunkfiles.read_journal(chunks / chunkfiles.JOURNAL)
+        entries = {
+            t.index: entries[t.index]
+            for t in tasks
+            if chunkfiles.chunk_intact(chunks, t, entries.get(t.index))
+        }
+        _apply_entries(manifest, entries, tasks)
+        for _ in range(CHECK_ROUNDS):
+            todo = [t for t in tasks if t.index not in entries]
+            self._run(out, manifest, tasks, todo, entries, on_error)
+            bad = chunkfiles.consolidate(out, tasks, entries)
+            if not bad:
+                break
+            for index in bad:  # changed after it was checked: run it again
+                del entries[index]
+            _apply_entries(manifest, entries, tasks)
+        else:
             raise InputError(
-                "already exists; choose another --out, --resume it, or add --force to replace it",
+                "chunk files keep changing while the batch runs; is another program writing "
+                "in this folder?",
                 source=str(out),
             )
-        store.check_replaceable(out)
-        shutil.rmtree(out)
-    try:
-        out.mkdir(parents=True)
-    except OSError as exc:
-        raise InputError(f"cannot create the folder: {exc.strerror}", source=str(out)) from None
+        manifest.status = "complete"
+        manifest.finished = provenance.now()
+        manifest.tables = {
+            name: store.file_sha256(out / f"{name}.parquet") for name in store.TABLES
+        }
+        write_manifest(manifest, out / store.MANIFEST)
+        shutil.rmtree(chunks, ignore_errors=True)
+        return manifest
+
+    def _run(
+        self,
+        out: Path,
+        manifest: Manifest,
+        tasks: list[ChunkTask],
+        todo: list[ChunkTask],
+        entries: dict[int, dict[str, Any]],
+        on_error: str,
+    ) -> None:
+        chunks = out / "chunks"
+        manifest.status = "running"
+        bar = Progress(self.design.n_runs, manifest.runs.done, enabled=self.progress)
+        # A manifest holds the whole scenario: rewriting a large one after every chunk would
+        # cost O(chunks x size), so then it is rewritten at most once a second (the journal
+        # is exact).
+        throttle = len(manifest.scenario.text) + 64 * manifest.n_points > LARGE_MANIFEST
+        last_write = time.monotonic()
+        try:
+            with (chunks / chunkfiles.JOURNAL).open("a", encoding="utf-8") as log:
+                for output in self.executor.imap_unordered(run_chunk, self.job, todo):
+                    task = tasks[output.index]
+                    entry = chunkfiles.write_chunk(chunks, output, task)
+                    # The journal is the record a SIGKILL cannot tear: one short line per
+                    # chunk, appended after the chunk's files are in place.
+                    log.write(json.dumps(entry) + "\n")
+                    log.flush()
+                    entries[output.index] = entry
+                    _record_chunk(manifest, entry, len(task.run_ids))
+                    bar.update(len(task.run_ids))
+                    if not throttle or time.monotonic() - last_write >= MANIFEST_EVERY:
+                        write_manifest(manifest, out / store.MANIFEST)
+                        last_write = time.monotonic()
+        except BaseException as exc:
+            if on_error == "discard":
+                raise
+            interrupted = isinstance(exc, KeyboardInterrupt)
+            resumable = interrupted or isinstance(exc, WorkerDied)
+            if on_error == "keep-if-any" and not manifest.chunks_done and not resumable:
+                shutil.rmtree(out, ignore_errors=True)  # nothing worth resuming: leave nothing
+                raise
+            if interrupted:
+                manifest.status = "stopped"
+            write_manifest(manifest, out / store.MANIFEST)
+            raise
+        finally:
+            bar.close()
 
 
-def _resumable(out: Path) -> dict[str, Any]:
+def _apply_entries(
+    manifest: Manifest, entries: dict[int, dict[str, Any]], tasks: list[ChunkTask]
+) -> None:
+    """The manifest's record of done chunks, from the journal entries of intact chunks."""
+    manifest.chunks_done = sorted(entries)
+    manifest.chunk_seconds = {str(i): entries[i]["seconds"] for i in sorted(entries)}
+    manifest.failed_runs = {k: v for i in sorted(entries) for k, v in entries[i]["failed"].items()}
+    manifest.runs.done = sum(len(tasks[i].run_ids) for i in entries)
+    manifest.runs.failed = len(manifest.failed_runs)
+
+
+def _record_chunk(manifest: Manifest, entry: dict[str, Any], n_runs: int) -> None:
+    index = entry["chunk"]
+    if index not in manifest.chunks_done:
+        bisect.insort(manifest.chunks_done, index)
+    manifest.chunk_seconds[str(index)] = entry["seconds"]
+    manifest.failed_runs.update(entry["failed"])
+    manifest.runs.done += n_runs
+    manifest.runs.failed = len(manifest.failed_runs)
+
+
+def _resumable(out: Path) -> Manifest:
     """The manifest of a folder this version can resume."""
-    manifest = store.read_manifest(out)
-    if manifest.get("kind") != "batch":
+    manifest = read_manifest(out)
+    if manifest.kind != "batch":
         raise InputError("cannot resume: not a batch folder", source=str(out))
-    if manifest.get("status") != "complete":
-        if manifest["format"] != store.FORMAT_VERSION:
+    if manifest.status != "complete":
+        if manifest.format != store.FORMAT_VERSION:
             raise InputError(
-                f"cannot resume: written in result format {manifest['format']} by an older "
+                f"cannot resume: written in result format {manifest.format} by an older "
                 f"patronage (this one writes format {store.FORMAT_VERSION}); finish it with "
                 "that version, or start the batch again",
                 source=str(out),
             )
-        if manifest.get("chunking") != "runs":
+        if manifest.chunking != "runs":
             raise InputError(
                 "cannot resume: this batch was started by an older patronage (chunks by design "
                 "point, a random stream per run); finish it with that version, or start a new "
                 "--out",
                 source=str(out),
             )
-    manifest["design"].setdefault("streams", INDEPENDENT)  # folders before common streams
+    if manifest.design.streams is None:  # folders before common streams
+        manifest.design.streams = INDEPENDENT
     return manifest
 
 
 def _check_same_batch(
-    manifest: dict[str, Any],
+    manifest: Manifest,
     loaded: LoadedScenario,
     design: Design,
     job: Job,
@@ -285,7 +437,7 @@ def _check_same_batch(
 ) -> None:
     """A resume must be the same batch: name the first option that differs, both values."""
     fingerprint = design_fingerprint(loaded, design, job, chunk_runs)
-    if manifest.get("fingerprint") == fingerprint:
+    if manifest.fingerprint == fingerprint:
         return
     steps = job.steps or loaded.scenario.steps
     found = differences(manifest, loaded, design, steps, job.series_every, job.engine, chunk_runs)
@@ -299,44 +451,3 @@ def _check_same_batch(
         "started, or start a new --out",
         source=str(out),
     )
-
-
-def _chunk_path(chunks: Path, index: int, table: str) -> Path:
-    return chunks / f"{index:06d}-{table}.parquet"
-
-
-def _chunk_complete(chunks: Path, index: int) -> bool:
-    return all(_chunk_path(chunks, index, t).exists() for t in store.TABLES)
-
-
-def _write_chunk(chunks: Path, output: ChunkOutput) -> None:
-    for name in store.TABLES:
-        store.write_table(getattr(output, name), _chunk_path(chunks, output.index, name))
-
-
-def _consolidate(out: Path, tasks: list, loaded: LoadedScenario, design: Design) -> None:
-    """Concatenate the chunks in chunk order into row groups of a fixed size per table."""
-    for name in store.TABLES:
-        paths = [_chunk_path(out / "chunks", t.index, name) for t in tasks]
-        dest = out / f"{name}.parquet"
-        tmp = dest.with_name(f".{dest.name}.tmp")
-        rows = ROW_GROUPS.get(name, ROW_GROUP)
-        writer: pq.ParquetWriter | None = None
-        pending: list[pa.Table] = []
-        pending_rows = 0
-        for path in paths:
-            table = pq.read_table(path)
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
-            pending.append(table)
-            pending_rows += table.num_rows
-            while pending_rows >= rows:
-                joined = pa.concat_tables(pending)
-                writer.write_table(joined.slice(0, rows), row_group_size=rows)
-                rest = joined.slice(rows)
-                pending, pending_rows = [rest], rest.num_rows
-        assert writer is not None, "a batch has at least one chunk"
-        if pending_rows:
-            writer.write_table(pa.concat_tables(pending), row_group_size=rows)
-        writer.close()
-        tmp.replace(dest)

@@ -21,6 +21,13 @@ from patronage.errors import InputError
 from patronage.rng.seeds import COMMON, STREAMS
 from patronage.scenario.overrides import parse_value
 
+# Design caps, checked before anything runs or is allocated (README, "Guarantees"): a batch
+# of more runs or points would take days and its manifest would not fit in memory; a typo
+# such as a tiny sweep step should fail at once, not after filling the memory.
+MAX_RUNS = 10_000_000  # runs in one batch (design points x replicates)
+MAX_POINTS = 100_000  # design points (sweep combinations x sample points)
+MAX_SWEEP_VALUES = 10_000  # values of one swept field
+
 
 @dataclass(frozen=True)
 class Design:
@@ -71,6 +78,20 @@ class Design:
         if overlap:
             raise InputError(
                 f"{sorted(overlap)[0]} is both swept and sampled; choose one", source="design"
+            )
+        if self.n_points > MAX_POINTS:
+            raise InputError(
+                f"the design has {self.n_points:,} points, more than the {MAX_POINTS:,} a batch "
+                "may have; sweep fewer values or draw fewer --samples",
+                source="design",
+            )
+        if self.n_runs > MAX_RUNS:
+            raise InputError(
+                f"the design has {self.n_runs:,} runs ({self.n_points:,} "
+                f"point{'s' * (self.n_points != 1)} x "
+                f"{self.replicates:,} replicates), more than the {MAX_RUNS:,} a batch may have; "
+                "split it into several batches",
+                source="design",
             )
 
     @property
@@ -163,14 +184,47 @@ def parse_sweep(text: str) -> tuple[str, list[Any]]:
                 field=path,
             )
         count = math.floor((stop - start) / step + 1e-9) + 1
+        if count > MAX_SWEEP_VALUES:
+            raise InputError(
+                f"'{raw}' gives {count:,} values, more than the {MAX_SWEEP_VALUES:,} a sweep may "
+                "have; use a larger step",
+                source="--sweep",
+                field=path,
+            )
         values = [round(start + i * step, 12) for i in range(count)]
         return path, values
     values = [_scalar(v, path) for v in raw.split(",") if v.strip() != ""]
     if not values:
         raise InputError(f"no values in '{raw}'", source="--sweep", field=path)
-    if len(set(map(repr, values))) != len(values):
+    if len(values) > MAX_SWEEP_VALUES:
+        raise InputError(
+            f"{len(values):,} values, more than the {MAX_SWEEP_VALUES:,} a sweep may have",
+            source="--sweep",
+            field=path,
+        )
+    # 1 and 1.0 are one value (the same run twice); a word and a number never are
+    keys = [(_is_number(v), float(v) if _is_number(v) else repr(v)) for v in values]
+    if len(set(keys)) != len(values):
         raise InputError(f"values repeat in '{raw}'", source="--sweep", field=path)
+    for v in values:
+        if _is_number(v) and not math.isfinite(v):
+            raise InputError(f"must be finite numbers, got '{raw}'", source="--sweep", field=path)
     return path, values
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def collect(parsed: list[tuple[str, Any]], option: str) -> dict[str, Any]:
+    """Parsed `--sweep`/`--sample` options as a mapping; a path given twice is refused (the
+    last would silently win)."""
+    out: dict[str, Any] = {}
+    for path, values in parsed:
+        if path in out:
+            raise InputError(f"{path} is given twice; give it once", source=option, field=path)
+        out[path] = values
+    return out
 
 
 def _scalar(text: str, path: str) -> Any:
@@ -197,9 +251,12 @@ def parse_sample(text: str, source: str = "--sample") -> tuple[str, tuple[float,
 
 def _number(text: str, path: str, source: str) -> float:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise InputError(f"must be a number, got '{text}'", source=source, field=path) from None
+    if not math.isfinite(value):
+        raise InputError(f"must be a finite number, got '{text}'", source=source, field=path)
+    return value
 
 
 DEFAULT_REPLICATES = 100

@@ -12,10 +12,12 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
-from patronage.errors import InputError
+from patronage.errors import InputError, WorkerDied
+from patronage.experiments.lifeline import die_with_parent
 
 ChunkFn = Callable[[Any, Any], Any]
 
@@ -40,9 +42,10 @@ class InProcess:
             yield fn(job, task)
 
 
-def _ignore_sigint() -> None:
+def _start_worker() -> None:
     # Ctrl-C goes to the whole process group; the parent alone decides what to do with it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
 
 
 class LocalPool:
@@ -55,8 +58,8 @@ class LocalPool:
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else None
         context = multiprocessing.get_context(method)
         if method == "forkserver":
-            context.set_forkserver_preload(["patronage.engines.mesa"])
-        pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_ignore_sigint)
+            context.set_forkserver_preload(["patronage.experiments.forkserver_preload"])
+        pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker)
         pending: set[Future] = set()
         queue = iter(tasks)
         try:
@@ -69,7 +72,13 @@ class LocalPool:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    yield future.result()
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        raise WorkerDied(
+                            "a local pool worker was killed, perhaps by the out-of-memory killer"
+                        ) from None
+                    yield result
                     nxt = next(queue, None)
                     if nxt is not None:
                         pending.add(pool.submit(fn, job, nxt))
@@ -88,7 +97,8 @@ class DaskExecutor:
 
     def imap_unordered(self, fn: ChunkFn, job: Any, tasks: Sequence[Any]) -> Iterator[Any]:
         try:
-            from distributed import Client, LocalCluster, as_completed
+            from distributed import Client, KilledWorker, LocalCluster, as_completed
+            from distributed.client import FutureCancelledError
         except ImportError:
             raise InputError(
                 "the Dask executor needs the [distributed] extra: pip install -e '.[distributed]'",
@@ -98,7 +108,7 @@ class DaskExecutor:
         if self.scheduler:
             try:
                 client = Client(self.scheduler, timeout="20s")
-            except OSError as exc:
+            except (OSError, ValueError, TypeError) as exc:
                 raise InputError(
                     f"cannot reach the Dask scheduler at {self.scheduler}: {exc}",
                     source="--scheduler",
@@ -119,7 +129,11 @@ class DaskExecutor:
             first = [t for _, t in zip(range(window), queue, strict=False)]
             futures = as_completed([client.submit(fn, shared, t, pure=False) for t in first])
             for future in futures:
-                yield future.result()
+                try:
+                    result = future.result()
+                except (KilledWorker, CancelledError, FutureCancelledError) as exc:
+                    raise WorkerDied(f"the Dask workers were lost: {type(exc).__name__}") from None
+                yield result
                 future.release()
                 nxt = next(queue, None)
                 if nxt is not None:

@@ -12,28 +12,30 @@ import json
 from typing import Any
 
 from patronage.experiments.design import Design
+from patronage.results.manifest import Manifest
 from patronage.scenario.loader import LoadedScenario, from_text
 
 __all__ = ["differences", "recorded"]
 
 
-def recorded(manifest: dict[str, Any]) -> tuple[LoadedScenario, Design, dict[str, Any]]:
+def recorded(manifest: Manifest) -> tuple[LoadedScenario, Design, dict[str, Any]]:
     """The scenario, design and run_batch options a batch folder was started with."""
-    s = manifest["scenario"]
-    loaded = from_text(s["text"], s["source"], tuple(s.get("overrides") or ()))
-    d = manifest["design"]
+    s = manifest.scenario
+    loaded = from_text(s.text, s.source, tuple(s.overrides))
+    d = manifest.design
     design = Design(
-        sweeps={k: list(v) for k, v in (d.get("sweeps") or {}).items()},
-        samples={k: (v[0], v[1]) for k, v in (d.get("samples") or {}).items()},
-        n_samples=int(d.get("n_samples") or 0),
-        replicates=int(d["replicates"]),
-        seed=int(d["seed"]),
+        sweeps={k: list(v) for k, v in d.sweeps.items()},
+        samples={k: (v[0], v[1]) for k, v in d.samples.items()},
+        n_samples=d.n_samples,
+        replicates=d.replicates,
+        seed=d.seed,
+        explicit=list(d.explicit),
     )
     options = {
-        "steps": int(manifest["steps"]),
-        "series_every": manifest.get("series_every"),
-        "engine": manifest.get("engine", "mesa"),
-        "chunk_runs": manifest.get("chunk_runs"),
+        "steps": manifest.steps,
+        "series_every": manifest.series_every,
+        "engine": manifest.engine,
+        "chunk_runs": manifest.chunk_runs,
     }
     return loaded, design, options
 
@@ -47,7 +49,7 @@ def _show(value: Any) -> str:
 
 
 def differences(
-    manifest: dict[str, Any],
+    manifest: Manifest,
     loaded: LoadedScenario,
     design: Design,
     steps: int,
@@ -56,20 +58,20 @@ def differences(
     chunk_runs: int,
 ) -> list[tuple[str, str, str]]:
     """(option, the folder's value, this command's value) for every option that differs."""
-    s = manifest.get("scenario", {})
-    d = manifest.get("design", {})
+    s = manifest.scenario
+    d = manifest.design
     now = design.to_dict()
     pairs: list[tuple[str, Any, Any]] = [
-        ("the scenario file (sha256)", s.get("sha256", "?")[:12], loaded.sha256[:12]),
-        ("--set", list(s.get("overrides") or []), list(loaded.overrides)),
-        ("--sweep", d.get("sweeps") or {}, now["sweeps"]),
-        ("--sample", d.get("samples") or {}, now["samples"]),
-        ("--samples", d.get("n_samples") or 0, now["n_samples"]),
-        ("--replicates", d.get("replicates"), now["replicates"]),
-        ("--seed", d.get("seed"), now["seed"]),
-        ("--steps", manifest.get("steps"), steps),
-        ("--series", _series(manifest.get("series_every")), _series(series_every)),
-        ("--engine", manifest.get("engine", "mesa"), engine),
-        ("--chunk-runs", manifest.get("chunk_runs"), chunk_runs),
+        ("the scenario file (sha256)", s.sha256[:12], loaded.sha256[:12]),
+        ("--set", list(s.overrides), list(loaded.overrides)),
+        ("--sweep", d.sweeps, now["sweeps"]),
+        ("--sample", d.samples, now["samples"]),
+        ("--samples", d.n_samples, now["n_samples"]),
+        ("--replicates", d.replicates, now["replicates"]),
+        ("--seed", d.seed, now["seed"]),
+        ("--steps", manifest.steps, steps),
+        ("--series", _series(manifest.series_every), _series(series_every)),
+        ("--engine", manifest.engine, engine),
+        ("--chunk-runs", manifest.chunk_runs, chunk_runs),
     ]
     return [(name, _show(then), _show(new)) for name, then, new in pairs if then != new]

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from patronage.experiments.batch import run_batch
 from patronage.experiments.design import Design
-from patronage.results import store
 from patronage.results.folder import Results, open_results
 from patronage.scenario.loader import LoadedScenario
 
@@ -23,14 +22,14 @@ def run_one(
     series_every: int | None = 1,
     replace: bool = False,
 ) -> Results:
-    with store.StagedFolder(out, replace=replace) as staging:
-        run_batch(
-            loaded,
-            Design(seed=seed),
-            staging,
-            steps=steps,
-            series_every=series_every,
-            replace=True,
-            progress=False,
-        )
+    run_batch(
+        loaded,
+        Design(seed=seed),
+        out,
+        steps=steps,
+        series_every=series_every,
+        replace=replace,
+        progress=False,
+        staged=True,
+    )
     return open_results(out)

@@ -25,7 +25,7 @@ def _names(items: list[str]) -> str:
 
 def _at_point(results: Results, summary: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """The rows at the strongest swept point (the last value of each swept field)."""
-    sweeps = results.design.get("sweeps") or {}
+    sweeps = results.design.sweeps
     rows = summary
     for name, values in sweeps.items():
         column = f"param.{name}"
@@ -95,7 +95,7 @@ def headline(results: Results) -> list[str]:
 def _tipping(results: Results, summary: pd.DataFrame, movers: pd.DataFrame) -> list[str]:
     """With one swept field: the lowest value at which the likeliest mover realigns in more
     than half of the runs."""
-    sweeps = results.design.get("sweeps") or {}
+    sweeps = results.design.sweeps
     if len(sweeps) != 1 or not len(movers):
         return []
     field = next(iter(sweeps))

@@ -81,31 +81,31 @@ def _batch_section(index: int, results: Results) -> str:
     from patronage.reporting.plots import batch_label
 
     m = results.manifest
-    s = m["scenario"]
+    s = m.scenario
     resolved = results.resolved
-    d = m["design"]
+    d = m.design
     scenario = [
-        ("name", s["name"]),
+        ("name", s.name),
         ("title", resolved.get("title") or "-"),
         ("description", resolved.get("description") or "-"),
-        ("file", s.get("source", "-")),
-        ("sha256", s.get("sha256", "-")),
-        ("overrides (--set)", ", ".join(s.get("overrides") or []) or "none"),
+        ("file", s.source),
+        ("sha256", s.sha256),
+        ("overrides (--set)", ", ".join(s.overrides) or "none"),
         ("result folder", str(results.path)),
     ]
     design = [
-        ("sweeps", _values(d.get("sweeps"))),
-        ("samples (Latin hypercube)", _values(d.get("samples"))),
-        ("sample points", d.get("n_samples", 0)),
-        ("replicates", d.get("replicates")),
-        ("batch seed", m.get("seed")),
-        ("runs", f"{m['runs']['done']} done, {m['runs']['failed']} failed"),
-        ("horizon", f"{m['steps']} steps (months)"),
-        ("series recorded", _series(m.get("series_every"))),
-        ("engine", m.get("engine", "-")),
-        ("seed derivation", m.get("seed_derivation", "-")),
-        ("git commit", m.get("git_commit") or "-"),
-        ("versions", ", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items())),
+        ("sweeps", _values(d.sweeps)),
+        ("samples (Latin hypercube)", _values(d.samples)),
+        ("sample points", d.n_samples),
+        ("replicates", d.replicates),
+        ("batch seed", m.seed),
+        ("runs", f"{m.runs.done} done, {m.runs.failed} failed"),
+        ("horizon", f"{m.steps} steps (months)"),
+        ("series recorded", _series(m.series_every)),
+        ("engine", m.engine),
+        ("seed derivation", m.seed_derivation or "-"),
+        ("git commit", m.git_commit or "-"),
+        ("versions", ", ".join(f"{k} {v}" for k, v in m.versions.items())),
     ]
     summary = results.summary()
     return (
@@ -130,7 +130,7 @@ def _sensitivity_html(results: Results) -> str:
     indices = read_indices(results)
     if indices is None:
         return ""
-    entry = results.manifest["sensitivity"]
+    entry = results.manifest.sensitivity or {}
     method = entry["method"]
     what = (
         "Morris mu* (mean absolute elementary effect: the change in the probability when the "
@@ -260,7 +260,8 @@ def render_report(
     if not results_list:
         raise InputError("a report needs at least one result folder", source="report")
     names = ", ".join(batch_label(r) for r in results_list)
-    figures = standard_figures(results_list, step=step)
+    notes: list[str] = []
+    figures = standard_figures(results_list, step=step, notes=notes)
     body = [
         f"<h1>patronage report: {esc(names)}</h1>",
         f'<p class="note">Written by patronage {esc(__version__)} from '
@@ -273,6 +274,7 @@ def render_report(
         _comparison_section(results_list, common, horizon),
         '<section id="figures"><h2>Figures</h2>',
         *(_figure_html(stem, fig) for stem, fig in figures),
+        *(f'<p class="note">{esc(note)}</p>' for note in notes),
         "</section>",
     ]
     return (

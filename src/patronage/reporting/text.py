@@ -16,8 +16,7 @@ def run_report(results: Results) -> str:
         events.setdefault(e.partner, []).append(f"{e.kind}{where}@{e.step} ({e.cause})")
     m = results.manifest
     lines = [
-        f"{results.name}: {len(results.partners)} partners, {results.steps} steps, "
-        f"seed {m['seed']}",
+        f"{results.name}: {len(results.partners)} partners, {results.steps} steps, seed {m.seed}",
         "",
     ]
     header = (

@@ -19,6 +19,13 @@ import pyarrow.parquet as pq
 from patronage.errors import InputError
 from patronage.model.outcomes import FINAL_FIELDS
 from patronage.results import store
+from patronage.results.manifest import (
+    DesignRecord,
+    Manifest,
+    check_regular_file,
+    read_manifest,
+    tables_of,
+)
 from patronage.scenario.loader import from_text
 from patronage.scenario.schema import Scenario
 
@@ -26,57 +33,56 @@ from patronage.scenario.schema import Scenario
 class Results:
     """A complete result folder. Open one with `open_results(path)`."""
 
-    def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
+    def __init__(self, path: Path, manifest: Manifest) -> None:
         self.path = path
         self.manifest = manifest
 
     def __repr__(self) -> str:
         m = self.manifest
         return (
-            f"Results({str(self.path)!r}: {m['scenario']['name']}, {m['runs']['done']} runs, "
-            f"engine {m.get('engine')})"
+            f"Results({str(self.path)!r}: {m.scenario.name}, {m.runs.done} runs, engine {m.engine})"
         )
 
     @property
     def name(self) -> str:
-        return self.manifest["scenario"]["name"]
+        return self.manifest.scenario.name
 
     @property
     def partners(self) -> list[str]:
-        return list(self.manifest["partners"])
+        return list(self.manifest.partners)
 
     @property
     def steps(self) -> int:
-        return int(self.manifest["steps"])
+        return self.manifest.steps
 
     @property
     def seed(self) -> int:
-        return int(self.manifest["seed"])
+        return self.manifest.seed
 
     @property
-    def design(self) -> dict[str, Any]:
-        return self.manifest["design"]
+    def design(self) -> DesignRecord:
+        return self.manifest.design
 
     @property
     def sweep_columns(self) -> list[str]:
         """Columns of the runs table that hold swept (grid) values: summaries group by them."""
-        return [f"param.{name}" for name in self.design.get("sweeps", {})]
+        return [f"param.{name}" for name in self.design.sweeps]
 
     @property
     def format(self) -> int:
-        return int(self.manifest["format"])
+        return self.manifest.format
 
     @property
     def incumbent(self) -> str:
-        if "incumbent" in self.manifest:
-            return self.manifest["incumbent"]
-        return self.resolved["incumbent"]  # format 1
+        if self.manifest.incumbent is not None:
+            return self.manifest.incumbent
+        return str(self.resolved["incumbent"])  # format 1
 
     @property
     def groups(self) -> dict[str, list[str]]:
         """Partner groups (an umbrella such as the PMF) from the scenario."""
-        if "groups" in self.manifest:
-            return {g: list(ids) for g, ids in self.manifest["groups"].items()}
+        if self.manifest.groups is not None:
+            return {g: list(ids) for g, ids in self.manifest.groups.items()}
         out: dict[str, list[str]] = {}
         for p in self.resolved["partners"]:  # format 1
             if p.get("group"):
@@ -87,13 +93,13 @@ class Results:
     def scenario(self) -> Scenario:
         """The scenario as run (its text with the --set overrides), parsed on demand: the
         manifest stores the text once, and most readers never need more than its ids."""
-        s = self.manifest["scenario"]
-        return from_text(s["text"], s["source"], tuple(s.get("overrides") or ())).scenario
+        s = self.manifest.scenario
+        return from_text(s.text, s.source, tuple(s.overrides)).scenario
 
     @cached_property
     def resolved(self) -> dict[str, Any]:
         """The scenario as run, as plain data (format 1 stored it; now it is re-parsed)."""
-        stored = self.manifest["scenario"].get("resolved")
+        stored = self.manifest.scenario.resolved
         return stored if stored is not None else self.scenario.model_dump(mode="json")
 
     @cached_property
@@ -166,23 +172,22 @@ class Results:
 
 
 def open_results(path: str | Path, check: bool = True) -> Results:
-    """Open a complete result folder, checking its tables against the manifest's hashes."""
+    """Open a complete result folder: its manifest validated, its tables regular files
+    matching the sha256 the manifest records for them (`check=False` skips the hashing, a
+    choice of the caller; a folder cannot switch it off)."""
     folder = Path(path)
-    manifest = store.read_manifest(folder)
-    status = manifest.get("status")
-    if status != "complete":
-        done, total = manifest["runs"]["done"], manifest["runs"]["total"]
+    manifest = read_manifest(folder)
+    if manifest.status != "complete":
         raise InputError(
-            f"batch is incomplete (its manifest says {status}; {done} of {total} runs done); "
-            f"finish it with `patronage resume {folder}`",
+            f"batch is incomplete (its manifest says {manifest.status}; {manifest.runs.done} "
+            f"of {manifest.runs.total} runs done); finish it with `patronage resume {folder}`",
             source=str(folder),
         )
-    for name in store.TABLES_OF_FORMAT[manifest["format"]]:
+    tables = manifest.tables or {}  # the manifest's validation requires each once complete
+    for name in tables_of(manifest.format):
         table = folder / f"{name}.parquet"
-        if not table.exists():
-            raise InputError(f"{name}.parquet is missing", source=str(folder))
-        expected = manifest.get("tables", {}).get(name)
-        if check and expected and store.file_sha256(table) != expected:
+        check_regular_file(table, f"{name}.parquet", folder)
+        if check and store.file_sha256(table) != tables[name]:
             raise InputError(
                 f"{name}.parquet does not match the sha256 in manifest.json: the folder was "
                 "changed after it was written",

@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,31 +183,6 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_manifest(folder: Path) -> dict[str, Any]:
-    path = folder / MANIFEST
-    if not folder.is_dir():
-        raise InputError("no such result folder", source=str(folder))
-    if not path.exists():
-        raise InputError("not a result folder (no manifest.json)", source=str(folder))
-    try:
-        manifest = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"manifest.json is not valid JSON ({exc})", source=str(folder)) from None
-    if not isinstance(manifest, dict) or "format" not in manifest:
-        raise InputError(
-            f"manifest.json is not a patronage result manifest (format {FORMAT_VERSION})",
-            source=str(folder),
-        )
-    if manifest["format"] not in READABLE_FORMATS:
-        raise InputError(
-            f"result format {manifest['format']} is not one this version reads "
-            f"(formats {', '.join(map(str, READABLE_FORMATS))}); open it with the patronage "
-            "version that wrote it, or re-run the batch",
-            source=str(folder),
-        )
-    return manifest
-
-
 @dataclass
 class GroupTables:
     """What a group of runs contributes to a result folder, from either engine: pyarrow
@@ -221,111 +193,3 @@ class GroupTables:
     events: pa.Table
     series: pa.Table
     failed: dict[int, str] = field(default_factory=dict)
-
-
-def check_replaceable(path: Path) -> None:
-    """--force replaces result folders only: never a file, a symlink or someone's project."""
-    if path.is_symlink() or not path.is_dir():
-        raise InputError("is not a folder; --force only replaces result folders", source=str(path))
-    if any(path.iterdir()) and not (path / MANIFEST).is_file():
-        raise InputError(
-            "is not a patronage result folder (no manifest.json); --force only replaces those",
-            source=str(path),
-        )
-
-
-class StagedFolder:
-    """A folder built under a temporary name beside its destination and renamed whole."""
-
-    def __init__(self, destination: Path, replace: bool = False) -> None:
-        self.destination = destination
-        if destination.exists() or destination.is_symlink():
-            if not replace:
-                raise InputError(
-                    "already exists; choose another --out, or add --force to replace it",
-                    source=str(destination),
-                )
-            check_replaceable(destination)
-        try:
-            destination.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InputError(
-                f"cannot create the folder: {exc.strerror}", source=str(destination.parent)
-            ) from None
-        self.path = Path(
-            tempfile.mkdtemp(prefix=f".{destination.name}.tmp-", dir=destination.parent)
-        )
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self.path, 0o777 & ~umask)  # mkdtemp makes it private; a result is not
-        self.replace = replace
-
-    def __enter__(self) -> Path:
-        return self.path
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is not None:
-            shutil.rmtree(self.path, ignore_errors=True)
-            return
-        if self.replace and self.destination.exists():
-            old = self.destination.with_name(f".{self.destination.name}.old-{os.getpid()}")
-            os.replace(self.destination, old)
-            os.replace(self.path, self.destination)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(self.path, self.destination)
-
-
-def new_manifest(
-    loaded: Any,
-    *,
-    kind: str,
-    seed: int,
-    steps: int,
-    series_every: int | None,
-    design: dict[str, Any],
-    n_runs: int,
-    started: str,
-    engine: str = "mesa",
-) -> dict[str, Any]:
-    """The manifest of a result folder before any run is done."""
-    from patronage.results import provenance
-    from patronage.rng.seeds import DERIVATION
-
-    s = loaded.scenario
-    return {
-        "format": FORMAT_VERSION,
-        "kind": kind,
-        "status": "running",
-        "scenario": {
-            "name": s.name,
-            "source": loaded.source,
-            "sha256": loaded.sha256,
-            "overrides": list(loaded.overrides),
-            "text": loaded.text,
-        },
-        "incumbent": s.incumbent,
-        "groups": _groups(s),
-        "partners": s.partner_ids(),
-        "patrons": s.patron_ids(),
-        "steps": steps,
-        "series_every": series_every,
-        "design": design,
-        "seed": seed,
-        "seed_derivation": DERIVATION,
-        "engine": engine,
-        "versions": provenance.versions(),
-        "git_commit": provenance.git_commit(),
-        "started": started,
-        "finished": None,
-        "runs": {"total": n_runs, "done": 0, "failed": 0},
-    }
-
-
-def _groups(scenario: Any) -> dict[str, list[str]]:
-    """Partner groups (an umbrella such as the PMF): recorded so readers need not re-parse."""
-    out: dict[str, list[str]] = {}
-    for p in scenario.partners:
-        if getattr(p, "group", None):
-            out.setdefault(p.group, []).append(p.id)
-    return {g: sorted(ids) for g, ids in sorted(out.items())}

@@ -245,11 +245,12 @@ def blame(
     source: str,
     lines: dict[PathKey, int],
     overridden: list[PathKey] | tuple[PathKey, ...] = (),
+    created: bool = False,
 ) -> InputError:
-    """The error for the field at `loc`: its file line, or the --set that wrote it (an error
-    inside an overridden field, or in a section holding one: a sum of shares, a section the
-    override created)."""
-    if any(loc[: len(o)] == o or o[: len(loc)] == loc for o in overridden):
+    """The error for the field at `loc`: its file line, or the --set that wrote it; with
+    `created` (an unknown field), also the override that created it (`no` of
+    `no.such.field`), which the file never had."""
+    if any(loc[: len(o)] == o or (created and loc and o[: len(loc)] == loc) for o in overridden):
         return InputError(message, source=f"{source} (--set)", field=format_path(loc))
     return InputError(message, source=source, line=_line_for(loc, lines), field=format_path(loc))
 
@@ -279,7 +280,8 @@ def validate(
         message = _describe(error, loc)
         if more:
             message += f" (and {more} more error{'s' if more > 1 else ''})"
-        raise blame(message, loc, source, lines, overridden) from None
+        unknown = error["type"] == "extra_forbidden"
+        raise blame(message, loc, source, lines, overridden, created=unknown) from None
     problem = check_references(scenario)
     if problem is not None:
         loc, message = problem

@@ -8,6 +8,7 @@ file is never changed in place and a design of thousands of points stays cheap.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import yaml
@@ -52,6 +53,13 @@ def apply_override(
     `touched`, if given, receives the path written (with list indices), so that errors in
     overridden fields can be blamed on the override rather than on the file.
     """
+    if "[" in dotted or "]" in dotted:
+        example = re.sub(r"\[\d*\]", ".<id>", dotted)
+        raise InputError(
+            f"list items are named by their id, not by [index]: write {example}",
+            source="--set",
+            field=dotted,
+        )
     out = copy.copy(data)
     parts = dotted.split(".")
     node: Any = out

@@ -84,6 +84,10 @@ def metadata(fmt: str) -> dict[str, Any] | None:
 FORMATS = ("png", "svg", "pdf")
 
 
+def _numeric(values: Sequence[Any]) -> bool:
+    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+
+
 MAX_LEVEL_FIGURES = 8  # a sweep of at most this many points gets a figure per point
 MAX_PARTNERS_DRAWN = 12  # the palette's distinct colours: beyond, the likeliest are drawn
 MAX_NETWORK = 60  # partners; a larger network is no picture, and is left out of the set
@@ -108,8 +112,8 @@ def drawn_partners(results_list: Sequence[Results]) -> list[str] | None:
 def design_points(results: Results) -> list[dict[str, Any] | None]:
     """The swept points drawn one figure each, or [None] (the default point, or pooled)."""
     design = results.design
-    points = results.manifest.get("points") or []
-    if design.get("sweeps") and not design.get("samples") and len(points) <= MAX_LEVEL_FIGURES:
+    points = results.manifest.points
+    if design.sweeps and not design.samples and len(points) <= MAX_LEVEL_FIGURES:
         return [dict(p) for p in points]
     return [None]
 
@@ -122,14 +126,15 @@ def point_suffix(where: dict[str, Any] | None) -> str:
 
 
 def standard_figures(
-    results_list: Sequence[Results], step: int | None = None
+    results_list: Sequence[Results], step: int | None = None, notes: list[str] | None = None
 ) -> list[tuple[str, Figure]]:
     """The standard set as (file stem, Figure) pairs: per batch its trajectories (when it
     recorded a series), cumulative curves and network, one figure per swept point named by
     it (e.g. `cumulative-withdrawal.level_0.5`), and its tipping curve (when it sweeps or
-    samples); with two or more batches also the side-by-side comparison, per point when
-    they sweep the same values. Of more than 12 partners the 12 likeliest to realign or
-    collapse are drawn, and no network of more than 60."""
+    samples numbers); with two or more batches also the side-by-side comparison, per point
+    when they sweep the same values. Of more than 12 partners the 12 likeliest to realign or
+    collapse are drawn, and no network of more than 60. A figure left out is said in
+    `notes`."""
     results_list = list(results_list)
     drawn = drawn_partners(results_list)
     colors = partner_colors(drawn if drawn is not None else union_partners(results_list))
@@ -150,8 +155,15 @@ def standard_figures(
             fig = cumulative(res, w, colors, partners=drawn)
             out.append((f"{stem}cumulative{point_suffix(w)}", fig))
         design = res.design
-        if (design.get("sweeps") and len(design["sweeps"]) <= 2) or (
-            not design.get("sweeps") and len(design.get("samples") or {}) == 1
+        words = [name for name, values in design.sweeps.items() if not _numeric(values)]
+        if words:
+            if notes is not None:
+                notes.append(
+                    f"{res.path}: no tipping curve: {words[0]} is swept over values that are "
+                    "not numbers (see the summary table for each value)"
+                )
+        elif (design.sweeps and len(design.sweeps) <= 2) or (
+            not design.sweeps and len(design.samples) == 1
         ):
             out.append((f"{stem}tipping", tipping_curve(res, colors=colors, partners=drawn)))
         for w in points if len(res.partners) <= MAX_NETWORK else []:
@@ -177,7 +189,7 @@ def sensitivity_figures(results: Results) -> list[tuple[str, Figure]]:
     indices = read_indices(results)
     if indices is None:
         return []
-    method = results.manifest["sensitivity"]["method"]
+    method = (results.manifest.sensitivity or {})["method"]
     return [
         (f"sensitivity-{output}", indices_figure(indices, method, output))
         for output in SHOWN_OUTPUTS
@@ -189,6 +201,7 @@ def save_standard_set(
     out_dir: str | Path,
     fmt: str = "png",
     step: int | None = None,
+    notes: list[str] | None = None,
 ) -> list[Path]:
     """Write the standard set of figures into `out_dir` (created if needed); return the paths.
 
@@ -203,7 +216,7 @@ def save_standard_set(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError("exists and is not a folder", source=str(out))
-    figures = standard_figures(results_list, step=step)
+    figures = standard_figures(results_list, step=step, notes=notes)
     out.mkdir(parents=True, exist_ok=True)
     return [save_figure(fig, out / f"{stem}.{fmt}", fmt) for stem, fig in figures]
 

@@ -112,7 +112,12 @@ def label_zero_lines(ax, at_zero: list[str], what: str) -> None:
 
 def patron_colors(results: Results) -> dict[str, str]:
     """A colour per patron by its position in the scenario (incumbent first)."""
-    patrons = list(results.manifest.get("patrons") or [])
+    return patron_palette(list(results.manifest.patrons))
+
+
+def patron_palette(patrons: Sequence[str]) -> dict[str, str]:
+    """Colours of patrons in canonical order (incumbent first), `none` and `collapsed`: the
+    network's fills, shared with the interactive page."""
     colours = {p: TOL_MUTED[i % len(TOL_MUTED)] for i, p in enumerate(patrons)}
     colours.setdefault("none", ALONE_COLOUR)
     colours["collapsed"] = COLLAPSED_COLOUR
@@ -131,7 +136,7 @@ def new_figure(width: float, height: float) -> Figure:
 
 def default_where(results: Results) -> dict[str, Any]:
     """The design point shown by default: the last value of each swept field."""
-    return {name: values[-1] for name, values in (results.design.get("sweeps") or {}).items()}
+    return {name: values[-1] for name, values in results.design.sweeps.items()}
 
 
 def select_runs(results: Results, where: dict[str, Any] | None = None) -> tuple[pd.DataFrame, str]:
@@ -155,17 +160,17 @@ def select_runs(results: Results, where: dict[str, Any] | None = None) -> tuple[
             )
         mask &= hit
     parts = [f"{k.removeprefix('param.')} = {show_value(v)}" for k, v in where.items()]
-    samples = results.design.get("samples") or {}
+    samples = results.design.samples
     if samples:
         parts.append(f"pooled over sampled {', '.join(samples)}")
-    if not where and results.design.get("sweeps"):
+    if not where and results.design.sweeps:
         parts.append("pooled over all swept values")
     return runs[mask], "; ".join(parts)
 
 
 def batch_label(results: Results) -> str:
     """The scenario's name and its --set overrides: "syria_withdrawal (budget_cut.level=0.4)"."""
-    overrides = results.manifest["scenario"].get("overrides") or []
+    overrides = results.manifest.scenario.overrides
     return f"{results.name} ({', '.join(overrides)})" if overrides else results.name
 
 

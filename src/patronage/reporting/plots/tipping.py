@@ -44,8 +44,8 @@ def tipping_curve(
     """
     colors = colors or partner_colors(results.partners)
     drawn = list(partners) if partners is not None else results.partners
-    sweeps = results.design.get("sweeps") or {}
-    samples = results.design.get("samples") or {}
+    sweeps = results.design.sweeps
+    samples = results.design.samples
     if field is None:
         if len(sweeps) == 2:
             return tipping_heatmap(results, list(sweeps), drawn)
@@ -74,8 +74,8 @@ def tipping_curve(
     finals = final_states(results)
     binned = field in samples
     if binned:
-        low, high = samples[field]
-        edges = np.linspace(low, high, 11)
+        range_low, range_high = samples[field]
+        edges = np.linspace(range_low, range_high, 11)
         idx = np.clip(np.digitize(finals[col].to_numpy(float), edges[1:-1]), 0, 9)
         finals["x"] = (edges[idx] + edges[idx + 1]) / 2
     else:
