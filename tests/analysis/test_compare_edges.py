@@ -36,7 +36,7 @@ DESIGNS_DIFFER = "the designs differ (sweeps, samples or replicates)"
 
 def describe(results: Results, extra: str = "") -> str:
     return (
-        f"{results.path} (syria_withdrawal{extra}; {results.manifest['runs']['done']} runs, "
+        f"{results.path} (syria_withdrawal{extra}; {results.manifest.runs.done} runs, "
         f"{results.steps} steps, seed {results.seed})"
     )
 
@@ -48,15 +48,14 @@ def holm_note(n: int) -> str:
     )
 
 
-def variant(results: Results, keep_runs=None, **manifest_changes) -> Results:
+def variant(results: Results, keep_runs=None, **changes) -> Results:
     """A copy of a batch as compare sees it, with some runs gone (as if they had failed) or
     its manifest changed: the tables stay those of the folder."""
-    manifest = copy.deepcopy(results.manifest)
-    for key, value in manifest_changes.items():
-        if key in ("replicates", "sweeps"):
-            manifest["design"][key] = value
-        else:
-            manifest[key] = value
+    in_design = {k: changes.pop(k) for k in ("replicates", "sweeps") if k in changes}
+    manifest = results.manifest.model_copy(deep=True, update=changes)
+    if in_design:
+        design = manifest.design.model_copy(update=in_design)
+        manifest = manifest.model_copy(update={"design": design})
     out = Results(results.path, manifest)
     runs = results.runs if keep_runs is None else results.runs[keep_runs(results.runs)]
     out.__dict__["runs"] = runs.reset_index(drop=True)  # cached_property: set what it holds

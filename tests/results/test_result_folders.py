@@ -14,8 +14,10 @@ from batch_fixtures import run_cli
 from patronage.errors import InputError
 from patronage.results import store
 from patronage.results.folder import open_results
+from patronage.results.manifest import read_manifest
 
-EXISTS = "already exists; choose another --out, or add --force to replace it"
+EXISTS = "already exists; choose another --out or add --force to replace it"
+EXISTS_RESULT = "already exists; choose another --out, --resume it, or add --force to replace it"
 NOT_A_FOLDER = "is not a folder; --force only replaces result folders"
 NOT_OURS = "is not a patronage result folder (no manifest.json); --force only replaces those"
 
@@ -54,7 +56,7 @@ def test_an_existing_result_is_kept_without_force_and_replaced_with_it(scenario,
     assert run(scenario, out).code == 0
     before = snapshot(out)
     result = run(scenario, out, "--seed", "5")
-    assert (result.code, result.err) == (2, f"{out}: {EXISTS}\n")
+    assert (result.code, result.err) == (2, f"{out}: {EXISTS_RESULT}\n")
     assert snapshot(out) == before
     assert run(scenario, out, "--seed", "5", "--force").code == 0
     assert json.loads((out / "manifest.json").read_text())["seed"] == 5
@@ -185,8 +187,7 @@ def _next_second(stamp: str) -> str:
         ),
         (
             b"\xff\xfe",
-            "manifest.json is not valid JSON ('utf-8' codec can't decode byte 0xff "
-            "in position 0: invalid start byte)",
+            "manifest.json is not valid JSON (Expecting value: line 1 column 1 (char 0))",
         ),
         (
             "[1, 2]",
@@ -212,7 +213,7 @@ def test_manifest_refusals(tmp_path, content, expected):
         path = folder / "manifest.json"
         path.write_bytes(content if isinstance(content, bytes) else content.encode())
     with pytest.raises(InputError) as info:
-        store.read_manifest(folder)
+        read_manifest(folder)
     assert str(info.value) == f"{folder}: {expected}"
 
 
@@ -253,12 +254,12 @@ def result(scenario, tmp_path) -> Path:
 
 def test_an_unfinished_batch_is_refused_with_the_way_to_finish_it(result):
     manifest = json.loads((result / "manifest.json").read_text())
-    manifest.update(status="running", runs={"total": 10, "done": 4, "failed": 0})
+    manifest.update(status="running", runs={"total": 1, "done": 0, "failed": 0})
     (result / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(InputError) as info:
         open_results(result)
     assert str(info.value) == (
-        f"{result}: batch is incomplete (its manifest says running; 4 of 10 runs done); "
+        f"{result}: batch is incomplete (its manifest says running; 0 of 1 runs done); "
         f"finish it with `patronage resume {result}`"
     )
 

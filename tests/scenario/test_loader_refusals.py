@@ -621,12 +621,12 @@ SET_CASES = [
     ),
     pytest.param(
         "withdrawal.redirect.assad=0.9",
-        "{path} (--set): withdrawal.redirect: shares must sum to at most 1, got 1.4",
-        id="sum-of-the-section-it-joins",
+        "{path}:19: withdrawal.redirect: shares must sum to at most 1, got 1.4",
+        id="sum-of-a-section-the-file-holds",
     ),
     pytest.param(
         "partners.assad.leaders.x=1",
-        "{path} (--set): partners[0].leaders: must be a list, got dict",
+        "{path}:8: partners[0].leaders: must be a list, got dict",
         id="section-it-creates",
     ),
     pytest.param(
