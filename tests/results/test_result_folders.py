@@ -320,3 +320,62 @@ def test_a_result_reads_as_what_it_holds(result, monkeypatch):
     assert seen == {"results": opened, "by": ["partner"], "groups": True, "bins": 4}
     assert opened.summary() == "table"
     assert seen == {"results": opened, "by": None, "groups": False, "bins": None}
+
+
+def test_manifest_files_that_cannot_be_manifests(tmp_path, monkeypatch):
+    from patronage.results import manifest as manifest_module
+
+    folder = tmp_path / "folder"
+    (folder / "manifest.json").mkdir(parents=True)
+    with pytest.raises(InputError) as info:
+        read_manifest(folder)
+    assert str(info.value) == f"{folder}: manifest.json is not a regular file; refusing to read it"
+    (folder / "manifest.json").rmdir()
+    (folder / "manifest.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(InputError) as info:
+        read_manifest(folder)
+    assert str(info.value) == f"{folder}: manifest.json is nested too deeply"
+    size = (folder / "manifest.json").stat().st_size
+    monkeypatch.setattr(manifest_module, "MAX_MANIFEST_BYTES", size - 1)
+    with pytest.raises(InputError) as info:
+        read_manifest(folder)
+    assert str(info.value) == f"{folder}: manifest.json is too large to be a manifest"
+    monkeypatch.setattr(manifest_module, "MAX_MANIFEST_BYTES", size)  # the limit is inclusive
+    with pytest.raises(InputError) as info:
+        read_manifest(folder)
+    assert "too large" not in str(info.value)
+
+
+def test_a_new_manifest_records_what_was_run(write_scenario, minimal_yaml):
+    from patronage.results import provenance
+    from patronage.results.manifest import new_manifest
+    from patronage.rng.seeds import DERIVATION
+    from patronage.scenario.loader import load
+
+    text = minimal_yaml.replace("  - id: hezbollah\n", "  - id: hezbollah\n    group: axis\n")
+    path = write_scenario(text)
+    loaded = load(path, ["steps=6"])
+    m = new_manifest(
+        loaded,
+        kind="batch",
+        seed=3,
+        steps=6,
+        series_every=2,
+        design={"replicates": 4},
+        n_runs=4,
+        started="2026-01-01T00:00:00+00:00",
+    )
+    assert (m.format, m.kind, m.status, m.engine) == (2, "batch", "running", "mesa")
+    assert (m.scenario.name, m.scenario.source, m.scenario.sha256) == (
+        "tiny",
+        str(path),
+        loaded.sha256,
+    )
+    assert m.scenario.overrides == ["steps=6"] and m.scenario.text == loaded.text
+    assert (m.incumbent, m.groups) == ("iran", {"axis": ["hezbollah"]})
+    assert (m.partners, m.patrons) == (["assad", "hezbollah"], ["iran", "russia"])
+    assert (m.steps, m.series_every, m.seed, m.seed_derivation) == (6, 2, 3, DERIVATION)
+    assert m.design.replicates == 4 and m.points == [{}]
+    assert m.git_commit == provenance.git_commit() and m.versions == provenance.versions()
+    assert (m.started, m.finished) == ("2026-01-01T00:00:00+00:00", None)
+    assert (m.runs.total, m.runs.done, m.runs.failed) == (4, 0, 0)
