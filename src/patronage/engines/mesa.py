@@ -51,7 +51,8 @@ def simulate(
         row[f"{p.partner_id}.realign_step"] = first_step.get((p.partner_id, "realign"))
         row[f"{p.partner_id}.collapse_step"] = first_step.get((p.partner_id, "collapse"))
     events = [
-        (run_id, e.step, e.partner, e.kind, e.origin, e.target, e.cause) for e in model.events
+        (run_id, e.step, e.partner, e.kind, e.origin, e.target, e.cause, e.trigger)
+        for e in model.events
     ]
     series = [(run_id, *r) for r in model.series] if series_every else []
     return RunResult(row, events, series)

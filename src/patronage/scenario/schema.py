@@ -141,7 +141,6 @@ class Coefficients(Strict):
     """Model coefficients; docs/model.md derives each default and gives its source."""
 
     trust_prior: Unit = Field(0.75, description="Initial trust (Leeds 2003: ~75% honoured).")
-    expectation_rate: Unit = Field(0.2, description="Rate at which expectations adapt.")
     trust_fall_rate: Unit = Field(0.3, description="Rate at which trust falls to its target.")
     trust_rise_rate: Unit = Field(0.1, description="Rate at which trust recovers (3x slower).")
     own_shortfall_weight: NonNegative = Field(1.0, description="Weight of one's own shortfall.")
@@ -155,7 +154,9 @@ class Coefficients(Strict):
         0.5, description="Loyalty lost per unit of pressure."
     )
     loyalty_noise: Annotated[float, _between(0.0, 0.5)] = Field(
-        0.01, description="Standard deviation of the monthly loyalty noise (0 = none)."
+        0.023,
+        description="Standard deviation of loyalty around a steady target, from monthly "
+        "noise (0 = none).",
     )
     dependence_rate: Unit = Field(0.02, description="Rate at which dependence drifts.")
     hedge_diversification: Unit = Field(
@@ -170,6 +171,9 @@ class Coefficients(Strict):
     w_offer: NonNegative = Field(0.5, description="Utility weight of a rival's offer.")
     w_fear: NonNegative = Field(0.5, description="Weight of fear of abandonment in the gap.")
     exit_cost: NonNegative = Field(0.5, description="Cost of leaving per unit of dependence.")
+    reputation_cost: NonNegative = Field(
+        0.1, description="Cost of leaving added by each realignment already made (Miller 2012)."
+    )
     hedge_band: Unit = Field(0.05, description="Utility gap within which a partner hedges.")
     switch_threshold: Unit = Field(
         0.15, description="Gap at which realignment reaches half its maximum rate."

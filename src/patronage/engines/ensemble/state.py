@@ -72,7 +72,19 @@ class Ensemble:
         self.loyalty_anchor = self.loyalty.copy()
         self.trust_anchor = self.trust.copy()
         self.trust_at_exit = self.trust.copy()
+        self.loyalty_at_exit = np.broadcast_to(st.affinity[:, 0], shape).copy()
         self.reference = np.zeros((N_TERMS, *shape))
+        self.recent = np.zeros((N_TERMS, *shape))  # terms averaged over rules.TRIGGER_WINDOW
+        self.moves = np.zeros(shape)  # realignments made so far
+        # The starting position of the current relationship (rules.Start): the status quo
+        start_pull = rules.alternative_pull(st.affinity[:, 0], 1.0, st.c.w_affinity, st.c.w_offer)
+        self.start = [
+            np.broadcast_to(v, shape).copy()
+            for v in rules.start_position(
+                st.loyalty, st.trust, st.dependence, 1.0, st.threat, start_pull
+            )
+        ]
+        self.value_at_exit = self.start[4].copy()  # rules.stay_value when it left
         self.has_reference = np.zeros(shape, dtype=bool)
         self.fallen = np.zeros(shape)  # 1 where a partner collapsed while with the incumbent
         self.any_fallen = np.zeros(R, dtype=bool)
@@ -107,12 +119,32 @@ class Ensemble:
         for current in range(none + 1):
             options = pull.copy()
             options[:, current] = -np.inf  # the current patron is not an alternative
+            # nor, in the tables, the incumbent: once left, its pull is per run (_best)
+            options[:, 0] = -np.inf
             best = np.argmax(options, axis=1)  # ties: the first in canonical order
             self.best[current] = best
             self.best_pull[current] = options[rows, best]
             self.best_offer[current] = offer[rows, best]
         self.stay_support[1:none] = self.offers[:, 1:].T
         self.stay_support[none] = 0.0
+
+    def _best(self, with_incumbent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Best alternative, its pull and offer per cell (Partner._best_alternative): the
+        tables' best, or the incumbent where a partner has left it and its remembered pull is
+        at least as strong (it comes first in canonical order, so it wins ties)."""
+        best = np.take(self.best, self.flat)
+        best_pull = np.take(self.best_pull, self.flat)
+        best_offer = np.take(self.best_offer, self.flat)
+        if with_incumbent.all():
+            return best, best_pull, best_offer
+        c = self.st.c
+        back_offer = self.offers[:, 0]
+        back_pull = rules.remembered_pull(self.value_at_exit, back_offer, c.w_offer)
+        back = ~with_incumbent & (back_pull >= best_pull)
+        best = np.where(back, 0, best)
+        best_pull = np.where(back, back_pull, best_pull)
+        best_offer = np.where(back, back_offer, best_offer)
+        return best, best_pull, best_offer
 
     def apply_events(self, t: int) -> None:
         offers_changed = False
@@ -168,8 +200,11 @@ class Ensemble:
         with_incumbent = self.patron == 0
         seen = rules.contagion(self._watched(inc_support), hard_times, c.hard_times_discount)
         seen = np.where(with_incumbent, seen, 0.0)
+        own = rules.contagion(
+            shortfall, np.where(with_incumbent, hard_times, 0.0), c.hard_times_discount
+        )
         trust_goal = rules.trust_target(
-            self.trust_anchor, shortfall, seen, c.own_shortfall_weight, c.peer_weight
+            self.trust_anchor, own, seen, c.own_shortfall_weight, c.peer_weight
         )
         loyalty_goal = rules.loyalty_target(
             self.loyalty_anchor,
@@ -185,7 +220,6 @@ class Ensemble:
         )
         strength_goal = rules.strength_target(st.strength, st.dependence, support)
         nxt = {
-            "expected": rules.expectation(self.expected, support, c.expectation_rate),
             "trust": rules.trust(self.trust, trust_goal, c.trust_fall_rate, c.trust_rise_rate),
             "loyalty": rules.loyalty(
                 self.loyalty, loyalty_goal, c.loyalty_rate, noise, c.loyalty_noise
@@ -195,26 +229,30 @@ class Ensemble:
         }
 
         # the utility gap and its terms (Partner._choice)
-        best = np.take(self.best, self.flat)
+        best, best_pull, best_offer = self._best(with_incumbent)
         terms = rules.gap_terms(
             self.loyalty,
             self.trust,
             self.dependence,
             support,
-            np.take(self.best_pull, self.flat),
-            np.take(self.best_offer, self.flat),
+            best_pull,
+            best_offer,
             self.threat,
+            rules.Start(*self.start),
+            self.moves,
             c.w_loyalty,
             c.w_trust,
             c.w_support,
             c.exit_cost,
             c.w_fear,
+            c.reputation_cost,
         )
         nxt["gap"] = gap = rules.gap(terms)
         if self.n_referenced < alive.size:
             new_reference = alive & ~self.has_reference
             for k in range(N_TERMS):
                 np.copyto(self.reference[k], terms[k], where=new_reference)
+                np.copyto(self.recent[k], terms[k], where=new_reference)
             self.has_reference |= new_reference
             self.n_referenced = int(np.count_nonzero(self.has_reference))
 
@@ -234,9 +272,11 @@ class Ensemble:
             changed[dead] = False
         changed &= ~(collapse | realign)
         self._record_events(t + 1, collapse, realign, changed, hedge_now, best, terms)
+        for k, average in enumerate(rules.recent_average(tuple(self.recent), terms)):
+            np.copyto(self.recent[k], average, where=alive)
 
         # advance: write the next state (the collapsed keep theirs)
-        old_trust = self.trust
+        old_trust, old_loyalty = self.trust, self.loyalty
         if dead is not None:
             for name, value in nxt.items():
                 value[dead] = getattr(self, name)[dead]
@@ -254,7 +294,10 @@ class Ensemble:
             self.any_fallen |= fell.any(axis=1)
         self.status = status
         if realign.any():
-            self._realign(np.nonzero(realign), best, with_incumbent, old_trust)
+            value = rules.stay_value(self.start[4], terms)
+            self._realign(
+                np.nonzero(realign), best, with_incumbent, old_trust, old_loyalty, best_pull, value
+            )
         self.time = t + 1
 
     def _realign(
@@ -263,19 +306,30 @@ class Ensemble:
         best: np.ndarray,
         leaving: np.ndarray,
         old_trust: np.ndarray,
+        old_loyalty: np.ndarray,
+        won: np.ndarray,
+        value: np.ndarray,
     ) -> None:
         """The state of a new relationship (Partner._realign_to) for the cells `where`."""
         st = self.st
         new = best[where]
         target = new * st.n + where[1]
         offer = np.take(self.stay_support, target)
-        attachment = np.take(st.attachment, target)
         to_incumbent = new == 0
+        attachment = np.where(
+            to_incumbent, py_max(self.loyalty_at_exit[where], 0.0), np.take(st.attachment, target)
+        )
         self.status[where] = np.where(to_incumbent, ALIGNED, REALIGNED)
         # the incumbent's record is remembered; a new patron starts at the prior
         self.trust[where] = np.where(to_incumbent, self.trust_at_exit[where], st.c.trust_prior)
         self.trust_at_exit[where] = np.where(
             leaving[where], old_trust[where], self.trust_at_exit[where]
+        )
+        self.loyalty_at_exit[where] = np.where(
+            leaving[where], old_loyalty[where], self.loyalty_at_exit[where]
+        )
+        self.value_at_exit[where] = np.where(
+            leaving[where], value[where], self.value_at_exit[where]
         )
         self.patron[where] = new
         self.flat[where] = target
@@ -284,6 +338,17 @@ class Ensemble:
         self.trust_anchor[where] = st.c.trust_prior
         self.expected[where] = offer
         self.dependence[where] = rules.means_share(st.dependence[where[1]], offer)
+        self.moves[where] += 1.0
+        start = rules.start_position(
+            attachment,
+            self.trust[where],
+            self.dependence[where],
+            offer,
+            self.threat[where[1]],
+            won[where],
+        )
+        for array, value in zip(self.start, start, strict=True):
+            array[where] = value
         self.has_reference[where] = False
         self.n_referenced -= where[0].size
 
@@ -308,17 +373,15 @@ class Ensemble:
         no_target = self.st.none + 1  # a null in the table
         target = np.where((kind == REALIGN) | (kind == HEDGE), best[r, i], no_target)
         cause = np.full(r.size, BELOW_THREAT, dtype=np.int8)
+        trigger = cause.copy()
         judged = kind != COLLAPSE
         if judged.any():
             rj, ij = r[judged], i[judged]
-            change = np.stack([terms[k][rj, ij] - self.reference[k, rj, ij] for k in range(6)])
             leaving = kind[judged] != UNHEDGE
-            top = np.where(leaving, np.argmax(change, axis=0), np.argmin(change, axis=0))
-            moved_by = change[top, np.arange(top.size)]
-            moved = np.where(leaving, moved_by > 1e-12, moved_by < -1e-12)
-            cause[judged] = np.where(moved, top, INITIAL_STATE)
+            cause[judged] = _top_terms(terms, self.reference, rj, ij, leaving)
+            trigger[judged] = _top_terms(terms, self.recent, rj, ij, leaving)
         steps = np.full(r.size, step, dtype=np.int64)
-        self.event_parts.append((r, steps, i, kind, origin, target, cause))
+        self.event_parts.append((r, steps, i, kind, origin, target, cause, trigger))
         for first, mask in ((self.first_realign, realign), (self.first_collapse, collapse)):
             hit = mask[r, i] & (first[r, i] < 0)
             first[r[hit], i[hit]] = step
@@ -330,12 +393,27 @@ class Ensemble:
         return (*fields, self.status.copy(), self.patron.copy())
 
     def events(self) -> dict[str, np.ndarray]:
-        names = ("run", "step", "partner", "kind", "from", "to", "cause")
+        names = ("run", "step", "partner", "kind", "from", "to", "cause", "trigger")
         if not self.event_parts:
             return {k: np.zeros(0, dtype=np.int64) for k in names}
         columns = [np.concatenate(col) for col in zip(*self.event_parts, strict=True)]
         order = np.lexsort((columns[2], columns[1], columns[0]))
         return {k: col[order] for k, col in zip(names, columns, strict=True)}
+
+
+def _top_terms(
+    terms: tuple[np.ndarray, ...],
+    reference: np.ndarray,
+    r: np.ndarray,
+    i: np.ndarray,
+    leaving: np.ndarray,
+) -> np.ndarray:
+    """rules.cause_term for the cells (r, i): index in CAUSES of the term that moved most."""
+    change = np.stack([terms[k][r, i] - reference[k, r, i] for k in range(N_TERMS)])
+    top = np.where(leaving, np.argmax(change, axis=0), np.argmin(change, axis=0))
+    moved_by = change[top, np.arange(top.size)]
+    moved = np.where(leaving, moved_by > 1e-12, moved_by < -1e-12)
+    return np.where(moved, top, INITIAL_STATE)
 
 
 def _draw_blocks(keys: np.ndarray, horizon: int, n: int):
