@@ -180,10 +180,9 @@ class Partner(mesa.Agent):
         if self.reference_terms is None:
             self.reference_terms = terms
             self.recent_terms = terms
-        recent = self.recent_terms
+        recent = self.recent_terms if self.recent_terms is not None else terms
         nxt["recent_terms"] = tuple(
-            float(r)
-            for r in rules.recent_average(recent, terms)  # type: ignore[arg-type]
+            float(rules.recent_average(r, term)) for r, term in zip(recent, terms, strict=True)
         )
         p_collapse = rules.collapse_probability(self.strength, self.threat, c.collapse_rate)
         if m.draws.collapse[i] < p_collapse:
@@ -246,7 +245,7 @@ class Partner(mesa.Agent):
             best_pull,
             best_offer,
             self.threat,
-            self.start,
+            *self.start,
             float(self.moves),
             c.w_loyalty,
             c.w_trust,
@@ -295,7 +294,7 @@ class Partner(mesa.Agent):
             "trust_at_exit": self.trust if leaving_incumbent else self.trust_at_exit,
             "loyalty_at_exit": self.loyalty if leaving_incumbent else self.loyalty_at_exit,
             "value_at_exit": (
-                float(rules.stay_value(self.start.pull, terms))
+                float(rules.stay_value(self.start.pull, *terms[:3]))
                 if leaving_incumbent
                 else self.value_at_exit
             ),

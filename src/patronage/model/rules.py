@@ -227,7 +227,11 @@ def gap_terms(
     best_pull: Num,
     best_offer: Num,
     threat: Num,
-    start: Start,
+    start_loyalty: Num,
+    start_trust: Num,
+    start_means: Num,
+    start_fear: Num,
+    start_pull: Num,
     moves: Num,
     w_loyalty: float,
     w_trust: float,
@@ -248,22 +252,22 @@ def gap_terms(
     toward leaving only as far as an alternative offers support: with none, fear makes a
     partner cling (Snyder 1984).
     """
-    grown_fear = maximum(fear(dependence_now, threat, trust_now) - start.fear, 0.0)
+    grown_fear = maximum(fear(dependence_now, threat, trust_now) - start_fear, 0.0)
     return (
-        -w_loyalty * (loyalty_now - start.loyalty),
-        -w_trust * (trust_now - start.trust),
-        -w_support * (dependence_now * support - start.means),
-        best_pull - start.pull,
+        -w_loyalty * (loyalty_now - start_loyalty),
+        -w_trust * (trust_now - start_trust),
+        -w_support * (dependence_now * support - start_means),
+        best_pull - start_pull,
         -exit_cost * dependence_now - reputation_cost * moves,
         w_fear * grown_fear * clip01(best_offer),
     )
 
 
-def stay_value(start_pull: Num, terms: tuple[Num, ...]) -> Num:
+def stay_value(start_pull: Num, loyalty_term: Num, trust_term: Num, support_term: Num) -> Num:
     """What staying is worth now, in the currency of an alternative's pull: the pull its
     patron had at the start, less the loyalty, trust and means lost since (the first three
     gap terms). A partner that leaves the incumbent remembers it at this value."""
-    return start_pull - terms[0] - terms[1] - terms[2]
+    return start_pull - loyalty_term - trust_term - support_term
 
 
 def remembered_pull(value_at_exit: Num, offer: Num, w_offer: float) -> Num:
@@ -307,9 +311,9 @@ TRIGGER_WINDOW = 6
 TRIGGER_RATE = 1.0 / TRIGGER_WINDOW
 
 
-def recent_average(recent: tuple[Num, ...], terms: tuple[Num, ...]) -> tuple[Num, ...]:
-    """The gap terms averaged over the last TRIGGER_WINDOW months or so (exponentially)."""
-    return tuple(r + TRIGGER_RATE * (t - r) for r, t in zip(recent, terms, strict=True))
+def recent_average(recent: Num, term: Num) -> Num:
+    """A gap term averaged over the last TRIGGER_WINDOW months or so (exponentially)."""
+    return recent + TRIGGER_RATE * (term - recent)
 
 
 def cause_term(terms: tuple[float, ...], reference: tuple[float, ...], toward_leaving: bool) -> str:

@@ -238,7 +238,7 @@ class Ensemble:
             best_pull,
             best_offer,
             self.threat,
-            rules.Start(*self.start),
+            *self.start,
             self.moves,
             c.w_loyalty,
             c.w_trust,
@@ -272,7 +272,8 @@ class Ensemble:
             changed[dead] = False
         changed &= ~(collapse | realign)
         self._record_events(t + 1, collapse, realign, changed, hedge_now, best, terms)
-        for k, average in enumerate(rules.recent_average(tuple(self.recent), terms)):
+        for k in range(N_TERMS):
+            average = rules.recent_average(self.recent[k], terms[k])
             np.copyto(self.recent[k], average, where=alive)
 
         # advance: write the next state (the collapsed keep theirs)
@@ -294,7 +295,7 @@ class Ensemble:
             self.any_fallen |= fell.any(axis=1)
         self.status = status
         if realign.any():
-            value = rules.stay_value(self.start[4], terms)
+            value = rules.stay_value(self.start[4], *terms[:3])
             self._realign(
                 np.nonzero(realign), best, with_incumbent, old_trust, old_loyalty, best_pull, value
             )
