@@ -268,7 +268,7 @@ START = rules.start_position(0.9, 0.75, 0.8, 1.0, 0.5, 1.2)
 
 
 def test_start_position():
-    assert START == approx((0.9, 0.75, 0.8, 0.1, 1.2))
+    assert approx((0.9, 0.75, 0.8, 0.1, 1.2)) == START
 
 
 def test_gap_terms_are_zero_but_the_exit_cost_at_the_start():
