@@ -15,6 +15,7 @@ from patronage import __version__
 from patronage.cli.options import Parser, add_series, add_set, positive_int, seed
 from patronage.errors import EXIT_BAD_INPUT, InputError
 from patronage.results import store
+from patronage.model.rest import restless_partners
 from patronage.scenario.loader import load
 
 Handler = Callable[[argparse.Namespace], int]
@@ -43,6 +44,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             f"{path}: ok ({len(s.partners)} partners, {len(s.patrons)} patrons, "
             f"{s.steps} steps, sha256 {loaded.sha256[:12]})"
         )
+        for restless in restless_partners(s):
+            print(f"{path}: warning: {restless.message()}", file=sys.stderr)
     return EXIT_BAD_INPUT if bad else 0
 
 

@@ -52,7 +52,15 @@ class Patron(mesa.Agent):
         self.support = rules.incumbent_support(
             w.allocation, withdrawn, self.budget, w.redirect, freed
         )
-        self.abandonment = rules.abandonment(self.support, m.fallen)
+        # Abandonment is read from what a partner gets from the incumbent, its allocation or
+        # the incumbent's offer to it, whichever is larger: the same account as its own.
+        given = np.array(
+            [
+                max(float(self.support[j]), partner.offers.get(self.patron_id, 0.0))
+                for j, partner in enumerate(m.partners)
+            ]
+        )
+        self.abandonment = rules.abandonment(given, m.fallen)
 
 
 class Partner(mesa.Agent):

@@ -176,15 +176,15 @@ class Ensemble:
             self.shortfall[dead] = 0.0
         return alive, dead
 
-    def _watched(self, inc_support: np.ndarray) -> np.ndarray:
+    def _watched(self, given: np.ndarray) -> np.ndarray:
         """Network-weighted abandonment each partner sees, (R, n) or (n,) if shared."""
         st = self.st
-        shared = st.sums(rules.abandonment(inc_support, self._no_fallen))
+        shared = st.sums(rules.abandonment(given, self._no_fallen))
         if not self.any_fallen.any():
             return shared
         watched = np.broadcast_to(shared, self.fallen.shape).copy()
         runs = np.flatnonzero(self.any_fallen)
-        watched[runs] = st.sums(rules.abandonment(inc_support, self.fallen[runs]))
+        watched[runs] = st.sums(rules.abandonment(given, self.fallen[runs]))
         return watched
 
     def step(self, noise: np.ndarray, u_realign: np.ndarray, u_collapse: np.ndarray) -> None:
@@ -198,7 +198,8 @@ class Ensemble:
 
         # decide: every partner's next state from the state of step t
         with_incumbent = self.patron == 0
-        seen = rules.contagion(self._watched(inc_support), hard_times, c.hard_times_discount)
+        given = self.stay_support[0]  # allocation or offer, whichever is larger
+        seen = rules.contagion(self._watched(given), hard_times, c.hard_times_discount)
         seen = np.where(with_incumbent, seen, 0.0)
         own = rules.contagion(
             shortfall, np.where(with_incumbent, hard_times, 0.0), c.hard_times_discount
