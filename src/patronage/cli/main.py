@@ -14,8 +14,8 @@ from pathlib import Path
 from patronage import __version__
 from patronage.cli.options import Parser, add_series, add_set, positive_int, seed
 from patronage.errors import EXIT_BAD_INPUT, InputError
-from patronage.results import store
 from patronage.model.rest import restless_partners
+from patronage.results import store
 from patronage.scenario.loader import load
 
 Handler = Callable[[argparse.Namespace], int]
