@@ -88,7 +88,9 @@ def latin_hypercube(points: int, seed: int = 0) -> Iterator[dict[str, float]]:
     """Coefficient vectors spread over RANGES (scipy's Latin hypercube)."""
     unit = qmc.LatinHypercube(d=len(RANGES), seed=seed).random(points)
     for row in unit:
-        values = {k: lo + x * (hi - lo) for (k, (lo, hi)), x in zip(RANGES.items(), row)}
+        values = {
+            k: lo + x * (hi - lo) for (k, (lo, hi)), x in zip(RANGES.items(), row, strict=True)
+        }
         values["trust_rise_rate"] = values["trust_fall_rate"] / values.pop("fall_rise_ratio")
         yield values
 

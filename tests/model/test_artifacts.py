@@ -7,6 +7,7 @@ Noise-free runs (`loyalty_noise: 0`) give exact trajectories; batches use the en
 from __future__ import annotations
 
 import importlib.util
+from itertools import pairwise
 import sys
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def test_trust_does_not_recover_while_a_total_cut_lasts(build, run, traj):
     )
     trust = traj(run(scenario), "a", "trust")
     after = trust[2:]
-    assert all(later <= earlier for earlier, later in zip(after, after[1:], strict=False))
+    assert all(later <= earlier for earlier, later in pairwise(after))
     assert trust[-1] == pytest.approx(0.0, abs=1e-12)
 
 
@@ -211,5 +212,5 @@ def test_pmf_mainstream_leaves_more_often_the_more_assad_is_cut(patterns):
         scenario = patterns.bundled("syria_withdrawal", f"withdrawal.level={level}")
         out = patterns.batch(scenario, 400)["runs"]
         p.append(patterns.p_ever(out, "pmf_mainstream", "realign"))
-    assert all(later >= earlier - 0.05 for earlier, later in zip(p, p[1:], strict=False)), p
+    assert all(later >= earlier - 0.05 for earlier, later in pairwise(p)), p
     assert p[-1] - p[0] > 0.3, p
