@@ -7,8 +7,8 @@ Noise-free runs (`loyalty_noise: 0`) give exact trajectories; batches use the en
 from __future__ import annotations
 
 import importlib.util
-from itertools import pairwise
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
