@@ -211,7 +211,8 @@ def test_summary_table_and_markdown(folder, results):
     table = run_cli("summary", folder)
     assert table.code == 0
     lines = table.out.strip().splitlines()
-    assert len(lines) == 2 + len(expected)
+    assert len(lines) == 3 + len(expected)  # header, rule, rows, the note on "ever"
+    assert lines[-1].startswith("P(realign), P(collapse): ever")
     assert lines[0].split()[:3] == ["withdrawal.level", "partner", "runs"]
     assert "P(realign) [95% CI]" in lines[0]
     first = expected.iloc[0]
@@ -246,3 +247,29 @@ def test_summary_of_a_missing_folder(tmp_path):
     assert result.code == 2
     assert len(result.err_lines) == 1
     assert "no such result folder" in result.err
+
+
+# --- where the runs stand at the horizon (issue 9, artifact 6) ----------------------------------
+
+
+def test_final_shares_add_to_one_and_match_the_runs_table(results):
+    summary = results.summary()
+    shares = [c for c in summary.columns if c.startswith("final.")]
+    assert shares[:2] == ["final.aligned", "final.hedging"] and shares[-1] == "final.collapsed"
+    assert np.allclose(summary[shares].sum(axis=1), 1.0)
+    runs = results.runs
+    for got in summary.to_dict(orient="records"):
+        mine = runs[runs["param.withdrawal.level"] == got["param.withdrawal.level"]]
+        status = mine[f"{got['partner']}.status"]
+        patron = mine[f"{got['partner']}.patron"]
+        assert got["final.collapsed"] == pytest.approx((status == "collapsed").mean())
+        for column in shares[2:-1]:
+            moved = (status == "realigned") & (patron == column.removeprefix("final."))
+            assert got[column] == pytest.approx(moved.mean())
+
+
+def test_summary_table_says_ever_against_at_the_horizon(folder):
+    result = run_cli("summary", folder)
+    assert result.code == 0
+    assert "at horizon (shares, sum 1)" in result.out
+    assert "events after the horizon are not simulated" in result.out

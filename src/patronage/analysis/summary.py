@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from patronage.analysis.stats import wilson_interval
+from patronage.model.outcomes import ALIGNED, COLLAPSED, HEDGING, REALIGNED
 
 if TYPE_CHECKING:
     from patronage.results.folder import Results
@@ -34,6 +35,12 @@ def summarize(results: Results, by: list[str] | None = None, groups: bool = Fals
     the most frequent new patron (of first realignments), and the median step of first
     realignment. With `groups`, also a row per group of partners (the PMF umbrella):
     the chance that any of its members realigns (collapses).
+
+    P(realign) and P(collapse) count what ever happened before the horizon, so a partner
+    that realigns and later collapses counts in both. The `final.<state>` columns are the
+    shares of runs in each state at the horizon instead, adding to 1 per row: aligned,
+    hedging (undecided when the runs stop), realigned to each patron (`final.<patron>`) and
+    collapsed. Group rows have no final shares.
     """
     by = results.sweep_columns if by is None else by
     finals = results.finals()
@@ -60,6 +67,7 @@ def summarize(results: Results, by: list[str] | None = None, groups: bool = Fals
         .rename("top_new_patron")
     )
     out = out.merge(top.reset_index(), how="left", on=keys)
+    out = out.merge(final_shares(finals, keys), how="left", on=keys)
     out["p_realign"] = out["realigned"] / out["runs"]
     out["p_realign_low"], out["p_realign_high"] = wilson_interval(out["realigned"], out["runs"])
     out["p_collapse"] = out["collapsed"] / out["runs"]
@@ -78,5 +86,29 @@ def summarize(results: Results, by: list[str] | None = None, groups: bool = Fals
         "median_realign_step",
         "realigned",
         "collapsed",
+        *(c for c in out.columns if c.startswith("final.")),
     ]
     return out[order]
+
+
+def final_state(status: pd.Series, patron: pd.Series) -> pd.Series:
+    """Each run's state at the horizon: its status, or for the realigned its new patron."""
+    return status.where(status != REALIGNED, patron)
+
+
+def final_shares(finals: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Shares of runs per state at the horizon, one `final.<state>` column each (aligned,
+    hedging, then the patrons realigned to, sorted, then collapsed); rows add up to 1."""
+    members = finals[~finals["partner"].str.endswith(" (any)")]
+    state = final_state(members["status"], members["patron"]).rename("state")
+    table = pd.crosstab([members[k] for k in keys], state, normalize="index", dropna=False)
+    fixed = [ALIGNED, HEDGING]
+    patrons = sorted(c for c in table.columns if c not in (*fixed, COLLAPSED))
+    order = [c for c in (*fixed, *patrons, COLLAPSED) if c in table.columns]
+    for column in (ALIGNED, HEDGING, COLLAPSED):
+        if column not in order:
+            table[column] = 0.0
+    order = [ALIGNED, HEDGING, *patrons, COLLAPSED]
+    table = table[order]
+    table.columns = [f"final.{c}" for c in order]
+    return table.reset_index()

@@ -17,7 +17,7 @@ from patronage.experiments.design import (
     parse_sweep,
 )
 from patronage.experiments.executors import default_workers, make_executor
-from patronage.reporting.tables import FORMATS, render, summary_display
+from patronage.reporting.tables import FORMATS, SUMMARY_NOTE, render, summary_display
 from patronage.results import store
 from patronage.results.folder import open_results
 from patronage.scenario.loader import load
@@ -132,6 +132,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         results = open_results(out)
         summary = results.summary()
         print(render(summary, args.format, summary_display(summary)), flush=True)
+        if args.format == "table":
+            print(SUMMARY_NOTE, flush=True)
     failed = manifest["runs"]["failed"]
     runs = manifest["runs"]["total"]
     print(f"wrote {out}/ ({runs} runs, {failed} failed)", file=sys.stderr)
@@ -153,6 +155,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
             raise InputError(f"not a field of this batch's design: {missing[0]}", source="--by")
     summary = results.summary(by=by, groups=args.groups)
     print(render(summary, args.format, summary_display(summary)))
+    if args.format == "table":
+        print(SUMMARY_NOTE)
     return 0
 
 

@@ -73,4 +73,23 @@ def summary_display(summary: pd.DataFrame) -> pd.DataFrame:
     ]
     shown["top new patron"] = summary["top_new_patron"].fillna("-").to_numpy()
     shown["median step"] = summary["median_realign_step"].to_numpy()
+    finals = [c for c in summary.columns if c.startswith("final.")]
+    if finals:
+        shown["at horizon (shares, sum 1)"] = [
+            final_text(dict(zip(finals, row, strict=True)))
+            for row in summary[finals].to_numpy(dtype=float)
+        ]
     return shown
+
+
+def final_text(shares: dict[str, float]) -> str:
+    """'aligned 0.23, russia 0.48, collapsed 0.29': the states held by some run."""
+    held = [(k.removeprefix("final."), v) for k, v in shares.items() if v > 0]
+    return ", ".join(f"{k} {v:.2f}" for k, v in held) if held else "-"
+
+
+SUMMARY_NOTE = (
+    "P(realign), P(collapse): ever, before the horizon (a partner that realigns and then "
+    "collapses counts in both). At horizon: where the runs stand when they stop (events "
+    "after the horizon are not simulated; hedging = still undecided)."
+)
