@@ -158,6 +158,6 @@ def filter_runs(
             if col in frame.columns:
                 frame = frame[matching_column(frame[col]).isin(values)]
     for col in cols:
-        if col not in frame.columns:
+        if col not in frame.columns and keep is not None:
             frame = frame.assign(**{col: keep[col][0]})
     return frame

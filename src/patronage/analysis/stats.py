@@ -89,6 +89,7 @@ def newcombe_paired(
     Returns (d, L, U); NaNs when there are no pairs.
     """
     a, b, c, d_ = both, first_only, second_only, neither
+    num: float
     n = a + b + c + d_
     if n <= 0:
         return math.nan, math.nan, math.nan

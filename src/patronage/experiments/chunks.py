@@ -92,7 +92,7 @@ def run_chunk(job: Job, task: ChunkTask) -> ChunkOutput:
 def plan_chunks(design: Design, points: list[dict[str, Any]], chunk_runs: int) -> list[ChunkTask]:
     """Chunks of at most `chunk_runs` runs, never spanning two design points."""
     numeric = numeric_fields(points)
-    tasks = []
+    tasks: list[ChunkTask] = []
     for p, assignments in enumerate(points):
         first = p * design.replicates
         params = {k: param_value(v, numeric[k]) for k, v in assignments.items()}

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from patronage.experiments.chunks import ChunkTask, Job, run_chunk
+from patronage.experiments.chunks import ChunkOutput, ChunkTask, Job, run_chunk
 from patronage.results.folder import Results
 from patronage.results.params import numeric_fields, param_value
-from patronage.results.store import GroupTables
 
 
 @dataclass
@@ -59,7 +58,7 @@ def verify(results: Results, sample: int, seed: int = 0) -> Verification:
     return Verification(chosen, mismatched)
 
 
-def _compare(results: Results, fresh: GroupTables, ids: list[int]) -> dict[int, str]:
+def _compare(results: Results, fresh: ChunkOutput, ids: list[int]) -> dict[int, str]:
     problems: dict[int, str] = {}
     for name in ("runs", "events", "series"):
         stored = getattr(results, name)

@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ SERIES_SCHEMA = pa.schema(
 )
 
 
-def runs_schema(params: dict[str, float | str], partner_ids: list[str]) -> pa.Schema:
+def runs_schema(params: Mapping[str, object], partner_ids: list[str]) -> pa.Schema:
     """Schema of the runs table: fixed so that empty and partial tables agree on types.
 
     `params` maps each design field to a value recorded for it: floats for numbers, strings
@@ -77,7 +78,7 @@ def runs_schema(params: dict[str, float | str], partner_ids: list[str]) -> pa.Sc
 
 
 def rows_table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
+    columns: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
     return pa.Table.from_arrays(
         [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)],
         schema=schema,

@@ -51,11 +51,11 @@ def _seed_pool(entropy: list[np.ndarray]) -> list[np.ndarray]:
 
     def hashmix(value: np.ndarray) -> np.ndarray:
         j = next(calls)
-        value = (value ^ h[j]) * h[j + 1]
+        value = np.asarray((value ^ h[j]) * h[j + 1], np.uint32)
         return value ^ (value >> np.uint32(16))
 
     def mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        result = np.uint32(_MIX_MULT_L) * x - np.uint32(_MIX_MULT_R) * y
+        result = np.asarray(np.uint32(_MIX_MULT_L) * x - np.uint32(_MIX_MULT_R) * y, np.uint32)
         return result ^ (result >> np.uint32(16))
 
     mixer = [hashmix(entropy[i]) for i in range(_POOL)]

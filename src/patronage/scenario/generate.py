@@ -112,8 +112,8 @@ def _generate(
     peer_weights = peer_weights.tolist()
     affinity_to, affinity = affinity_to.tolist(), affinity.tolist()
     offer_to, offer = offer_to.tolist(), offer.tolist()
-    fields = ("loyalty", "dependence", "trust", "allocation", "strength", "threat")
-    fields += ("pressure", "autonomy")
+    fields: tuple[str, ...] = ("loyalty", "dependence", "trust", "allocation", "strength")
+    fields += ("threat", "pressure", "autonomy")
     partners = []
     for i in range(n):
         partner: dict[str, Any] = {"id": ids[i]}

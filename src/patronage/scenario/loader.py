@@ -14,6 +14,7 @@ import hashlib
 import json
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -247,7 +248,7 @@ def validate(
     return scenario
 
 
-def _describe(error: dict[str, Any], loc: PathKey) -> str:
+def _describe(error: Mapping[str, Any], loc: PathKey) -> str:
     kind = error["type"]
     got = error.get("input")
     if kind == "extra_forbidden":
