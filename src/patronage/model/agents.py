@@ -262,8 +262,8 @@ class Partner(mesa.Agent):
             c.w_fear,
             c.reputation_cost,
         )
-        terms = tuple(float(t) for t in terms)
-        return terms, best, float(rules.gap(terms))
+        values: tuple[float, ...] = tuple(float(t) for t in terms)
+        return values, best, float(rules.gap(values))
 
     def _causes(self, terms: tuple[float, ...], toward_leaving: bool) -> tuple[str, str]:
         """(cause, trigger): the term that moved the gap most since the relationship began,

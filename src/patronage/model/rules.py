@@ -9,7 +9,7 @@ scenarios or I/O; docs/model.md gives the theory and the defaults of every coeff
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -178,10 +178,7 @@ def fear(dependence_now: Num, threat: Num, trust_now: Num) -> Num:
 GAP_TERMS = ("loyalty", "trust", "support", "alternative", "exit_cost", "fear")
 
 
-Value = float | np.ndarray
-
-
-class Start(NamedTuple):
+class Start(NamedTuple, Generic[Num]):
     """A relationship's starting position: what the utility gap is measured against.
 
     loyalty and trust when it began, the means its patron provided then (D x S), the fear
@@ -190,16 +187,16 @@ class Start(NamedTuple):
     support of 1; for a patron it moves to: the pull that won it).
     """
 
-    loyalty: Value
-    trust: Value
-    means: Value
-    fear: Value
-    pull: Value
+    loyalty: Num
+    trust: Num
+    means: Num
+    fear: Num
+    pull: Num
 
 
 def start_position(
     loyalty_now: Num, trust_now: Num, dependence_now: Num, support: Num, threat: Num, pull: Num
-) -> Start:
+) -> Start[Num]:
     """The starting position of a relationship that begins in this state."""
     return Start(
         loyalty_now,

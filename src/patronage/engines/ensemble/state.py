@@ -77,14 +77,20 @@ class Ensemble:
         self.recent = np.zeros((N_TERMS, *shape))  # terms averaged over rules.TRIGGER_WINDOW
         self.moves = np.zeros(shape)  # realignments made so far
         # The starting position of the current relationship (rules.Start): the status quo
-        start_pull = rules.alternative_pull(st.affinity[:, 0], 1.0, st.c.w_affinity, st.c.w_offer)
-        self.start = [
-            np.broadcast_to(v, shape).copy()
-            for v in rules.start_position(
-                st.loyalty, st.trust, st.dependence, 1.0, st.threat, start_pull
-            )
-        ]
-        self.value_at_exit = self.start[4].copy()  # rules.stay_value when it left
+        baseline = np.ones(n)  # the incumbent's baseline support
+        start_pull = rules.alternative_pull(
+            np.asarray(st.affinity[:, 0]), baseline, st.c.w_affinity, st.c.w_offer
+        )
+        at_start = rules.start_position(
+            np.asarray(st.loyalty),
+            np.asarray(st.trust),
+            np.asarray(st.dependence),
+            baseline,
+            np.asarray(st.threat),
+            start_pull,
+        )
+        self.start = rules.Start(*(np.broadcast_to(v, shape).copy() for v in at_start))
+        self.value_at_exit = self.start.pull.copy()  # rules.stay_value when it left
         self.has_reference = np.zeros(shape, dtype=bool)
         self.fallen = np.zeros(shape)  # 1 where a partner collapsed while with the incumbent
         self.any_fallen = np.zeros(R, dtype=bool)
@@ -296,7 +302,7 @@ class Ensemble:
             self.any_fallen |= fell.any(axis=1)
         self.status = status
         if realign.any():
-            value = rules.stay_value(self.start[4], *terms[:3])
+            value = rules.stay_value(self.start.pull, *terms[:3])
             self._realign(
                 np.nonzero(realign), best, with_incumbent, old_trust, old_loyalty, best_pull, value
             )
