@@ -1,6 +1,6 @@
 """The experiments behind docs/model.md, "Patterns reproduced" and "Who can reach what".
 
-Run `python docs/patterns.py` (about two minutes on one core) to print the numbers quoted
+Run `python docs/patterns.py` (about a minute of CPU) to print the numbers quoted
 there; `--points` and `--runs` shrink the two floors for a quick look. Every experiment uses
 the ensemble engine (bit-identical to the Mesa engine) with fixed seeds, so the numbers are
 reproducible. tests/model/test_patterns.py runs the same functions, smaller, as named tests.
