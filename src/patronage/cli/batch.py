@@ -133,7 +133,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         summary = results.summary()
         print(render(summary, args.format, summary_display(summary)), flush=True)
         if args.format == "table":
-            print(SUMMARY_NOTE, flush=True)
+            print(SUMMARY_NOTE, file=sys.stderr, flush=True)
     failed = manifest["runs"]["failed"]
     runs = manifest["runs"]["total"]
     print(f"wrote {out}/ ({runs} runs, {failed} failed)", file=sys.stderr)
@@ -156,7 +156,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     summary = results.summary(by=by, groups=args.groups)
     print(render(summary, args.format, summary_display(summary)))
     if args.format == "table":
-        print(SUMMARY_NOTE)
+        print(SUMMARY_NOTE, file=sys.stderr)
     return 0
 
 
