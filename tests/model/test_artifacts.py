@@ -134,8 +134,9 @@ def test_rest_check_agrees_with_the_engine(build, run, series, offer, restless):
 
 
 def test_a_partner_that_left_does_not_come_back_without_an_offer(build):
-    # The Houthi case: it leaves a patron that cut it to stand alone; it used to come back,
-    # pulled by the loyalty score it had before the cut, and leave again, and again.
+    # The Houthi case: it leaves a patron that cut it, to stand alone. With the gap measured
+    # against the start, a remembered pull of its loyalty score before the cut brought it
+    # back, and out again (cascade.yaml); the incumbent's value at exit does not.
     scenario = build(
         [{"id": "p", "loyalty": 0.45, "dependence": 0.4, "threat": 0.0, "autonomy": 0.4}],
         steps=120,
