@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from patronage.engines.ensemble.causes import top_terms
 from patronage.engines.ensemble.codes import (
     ALIGNED,
     BELOW_THREAT,
@@ -14,7 +15,6 @@ from patronage.engines.ensemble.codes import (
     DRAW_CELLS,
     HEDGE,
     HEDGING,
-    INITIAL_STATE,
     N_TERMS,
     REALIGN,
     REALIGNED,
@@ -386,8 +386,8 @@ class Ensemble:
         if judged.any():
             rj, ij = r[judged], i[judged]
             leaving = kind[judged] != UNHEDGE
-            cause[judged] = _top_terms(terms, self.reference, rj, ij, leaving)
-            trigger[judged] = _top_terms(terms, self.recent, rj, ij, leaving)
+            cause[judged] = top_terms(terms, self.reference, rj, ij, leaving)
+            trigger[judged] = top_terms(terms, self.recent, rj, ij, leaving)
         steps = np.full(r.size, step, dtype=np.int64)
         self.event_parts.append((r, steps, i, kind, origin, target, cause, trigger))
         for first, mask in ((self.first_realign, realign), (self.first_collapse, collapse)):
@@ -407,21 +407,6 @@ class Ensemble:
         columns = [np.concatenate(col) for col in zip(*self.event_parts, strict=True)]
         order = np.lexsort((columns[2], columns[1], columns[0]))
         return {k: col[order] for k, col in zip(names, columns, strict=True)}
-
-
-def _top_terms(
-    terms: tuple[np.ndarray, ...],
-    reference: np.ndarray,
-    r: np.ndarray,
-    i: np.ndarray,
-    leaving: np.ndarray,
-) -> np.ndarray:
-    """rules.cause_term for the cells (r, i): index in CAUSES of the term that moved most."""
-    change = np.stack([terms[k][r, i] - reference[k, r, i] for k in range(N_TERMS)])
-    top = np.where(leaving, np.argmax(change, axis=0), np.argmin(change, axis=0))
-    moved_by = change[top, np.arange(top.size)]
-    moved = np.where(leaving, moved_by > 1e-12, moved_by < -1e-12)
-    return np.where(moved, top, INITIAL_STATE)
 
 
 def _draw_blocks(keys: np.ndarray, horizon: int, n: int):
