@@ -56,6 +56,19 @@ def test_trust_does_not_recover_while_a_total_cut_lasts(build, run, traj):
     assert trust[-1] == pytest.approx(0.0, abs=1e-12)
 
 
+def test_a_budget_cut_that_begins_later_does_not_excuse_a_total_cut(build, run, traj):
+    scenario = build(
+        [{"id": "a", "loyalty": 0.9, "dependence": 0.5, "threat": 0.0}],
+        steps=120,
+        withdrawal={"level": 1.0, "start": 2, "ramp": 0, "targets": [{"id": "a"}]},
+        budget_cut={"level": 1.0, "start": 30, "ramp": 12},
+        coefficients=STILL,
+    )
+    trust = traj(run(scenario), "a", "trust")[2:]
+    assert all(later <= earlier for earlier, later in pairwise(trust))
+    assert trust[-1] == pytest.approx(0.0, abs=1e-12)
+
+
 def test_a_partial_cut_costs_the_partner_and_its_watcher_alike_for_good(build, run, traj):
     # A permanent 70% cut: the partner and a peer that watches it fully (weight 1) both
     # settle at 0.75 x (1 - 0.7) = 0.225 and stay there: one account, no forgetting.

@@ -148,10 +148,8 @@ class Partner(mesa.Agent):
             for j, w in self.watched:
                 watched += w * float(abandonment[j])
             seen = rules.contagion(watched, m.hard_times, c.hard_times_discount)
-        hard_times = m.hard_times if self.patron == m.incumbent_id else 0.0
-        own = rules.contagion(self.shortfall, hard_times, c.hard_times_discount)
         trust_goal = rules.trust_target(
-            self.trust_anchor, own, seen, c.own_shortfall_weight, c.peer_weight
+            self.trust_anchor, self.shortfall, seen, c.own_shortfall_weight, c.peer_weight
         )
         loyalty_goal = rules.loyalty_target(
             self.loyalty_anchor,

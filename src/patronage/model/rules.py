@@ -90,12 +90,13 @@ def abandonment(incumbent_support: Num, fallen: Num) -> Num:
 
 
 def contagion(watched_abandonment: Num, hard_times: Num, discount: float) -> Num:
-    """Abandonment, in [0, 1], as a partner reads it: its own or the network-weighted sum of
-    its peers' (the caller does the weighting: a dot product per agent, a matrix product in
-    the ensemble).
+    """Abandonment a partner sees in the peers it watches, in [0, 1].
 
-    Cuts made in hard times (a cut of the patron's whole budget) count less (LeVeck & Narang
-    2017), one's own as much as a peer's.
+    watched_abandonment is the network-weighted sum of the peers' abandonment (the caller
+    does the weighting: a dot product per agent, a matrix product in the ensemble). Defaults
+    in hard times (a cut of the patron's whole budget) count less (LeVeck & Narang 2017): as
+    news of how the patron treats others. A partner's own cut is not discounted: it knows
+    what it gets, and a total cut is total whatever the budget.
     """
     return clip01(watched_abandonment) * (1.0 - discount * hard_times)
 

@@ -23,9 +23,9 @@ What makes it cheap is that most of the model does not depend on the run:
 Only the partners' own state (loyalty, dependence, trust, the support the relationship
 began with, strength, status, patron, the anchors and starting position of the current
 relationship, the trust, loyalty and value left with the incumbent, the realignments made,
-and the reference and recent terms of the utility gap) is per run. A step costs a few dozen array operations
-on (runs, partners) plus work linear in the number of watch edges, with no loop over
-partners or runs in Python.
+and the reference and recent terms of the utility gap) is per run. A step costs a few
+dozen array operations on (runs, partners) plus work linear in the number of watch edges,
+with no loop over partners or runs in Python.
 
 Exactness rests on three details, each tested: the stream key is the output of the run's
 PCG64 that AllianceModel draws (KEY_POSITION), computed on arrays of runs; what a partner

@@ -207,11 +207,8 @@ class Ensemble:
         given = self.stay_support[0]  # allocation or offer, whichever is larger
         seen = rules.contagion(self._watched(given), hard_times, c.hard_times_discount)
         seen = np.where(with_incumbent, seen, 0.0)
-        own = rules.contagion(
-            shortfall, np.where(with_incumbent, hard_times, 0.0), c.hard_times_discount
-        )
         trust_goal = rules.trust_target(
-            self.trust_anchor, own, seen, c.own_shortfall_weight, c.peer_weight
+            self.trust_anchor, shortfall, seen, c.own_shortfall_weight, c.peer_weight
         )
         loyalty_goal = rules.loyalty_target(
             self.loyalty_anchor,
