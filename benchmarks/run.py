@@ -130,6 +130,52 @@ print((time.perf_counter() - t) / steps)
     return rows
 
 
+def studies(tmp: Path, quick: bool, full: bool) -> list[Measurement]:
+    """The sensitivity and tipping commands as a user runs them (issue 10's sizes; tiny ones
+    with --quick); Sobol' (89,600 runs) only with --full. Run counts are read back from the
+    folders."""
+    import json
+
+    morris = (
+        ["--trajectories", "2", "--replicates", "5"]
+        if quick
+        else ["--trajectories", "20", "--replicates", "50"]
+    )
+    tipping = ["--replicates", "20", "--refine-replicates", "50", "--rounds", "1"] if quick else []
+    commands = [
+        ["sensitivity", "--method", "morris", "--factors", "coefficients", *morris],
+        ["tipping", "--field", "withdrawal.level", "--partner", "pmf_mainstream", *tipping],
+    ]
+    if full:
+        commands.append(
+            [
+                "sensitivity",
+                "--method",
+                "sobol",
+                "--factors",
+                "coefficients",
+                "--base",
+                "64",
+                "--replicates",
+                "50",
+            ]
+        )
+    rows = []
+    for i, (command, *rest) in enumerate(commands):
+        out = tmp / f"study-{i}"
+        seconds, peak = measure(
+            [*PATRONAGE, command, str(SCENARIO), *rest, "--out", str(out), "--no-progress"]
+        )
+        settings = out / "tipping.json"
+        if settings.exists():
+            runs = json.loads(settings.read_text())["runs"]
+        else:
+            runs = json.loads((out / "manifest.json").read_text())["runs"]["total"]
+        label = f"patronage {command} " + " ".join(rest)
+        rows.append(Measurement(label, runs, "none", seconds, peak))
+    return rows
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -204,6 +250,7 @@ def main() -> int:
                     Measurement("patronage batch --engine ensemble, 1 worker", runs, series, s, mb)
                 )
         step_times = scaling(scale_sizes, degree=8, steps=20)
+        rows += studies(tmp, args.quick, args.full)
 
     report = render(rows, step_times, mesa_sizes, sizes)
     print(report)

@@ -5,7 +5,8 @@ there; `--points` and `--runs` shrink the two floors for a quick look. Every exp
 the ensemble engine (bit-identical to the Mesa engine) with fixed seeds, so the numbers are
 reproducible. tests/model/test_patterns.py runs the same functions, smaller, as named tests.
 
-The documented coefficient ranges are those of the table in docs/model.md, section 7.12.
+The documented coefficient ranges are the studied ranges of docs/model.md, section 7.12, as
+the schema carries them (`Coefficients.studied_ranges()`).
 """
 
 from __future__ import annotations
@@ -22,40 +23,13 @@ from scipy.stats import qmc
 
 from patronage.engines.ensemble import run_group
 from patronage.scenario.loader import load
-from patronage.scenario.schema import Scenario
+from patronage.scenario.schema import Coefficients, Scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SEED = 1
 
-# docs/model.md 7.12, "range" and "sweep" columns. The trust rates are drawn as the fall rate
-# and the fall/rise ratio (1-4), as the table says to sweep them.
-RANGES: dict[str, tuple[float, float]] = {
-    "trust_prior": (0.6, 0.9),
-    "trust_fall_rate": (0.15, 0.5),
-    "fall_rise_ratio": (1.0, 4.0),
-    "own_shortfall_weight": (0.5, 2.0),
-    "peer_weight": (0.0, 2.0),
-    "hard_times_discount": (0.0, 1.0),
-    "loyalty_rate": (0.03, 0.3),
-    "loyalty_trust_weight": (0.0, 1.0),
-    "loyalty_pressure_weight": (0.0, 1.0),
-    "loyalty_noise": (0.0, 0.05),
-    "dependence_rate": (0.01, 0.1),
-    "hedge_diversification": (0.0, 0.6),
-    "strength_rate": (0.1, 0.5),
-    "collapse_rate": (0.1, 0.5),
-    "w_trust": (0.25, 1.0),
-    "w_support": (0.25, 1.0),
-    "w_affinity": (0.5, 1.5),
-    "w_offer": (0.25, 1.0),
-    "w_fear": (0.0, 1.0),
-    "exit_cost": (0.25, 1.0),
-    "reputation_cost": (0.0, 0.3),
-    "hedge_band": (0.0, 0.15),
-    "switch_threshold": (0.05, 0.3),
-    "switch_steepness": (5.0, 50.0),
-    "realign_rate": (0.05, 0.5),
-}
+# The documented ranges: docs/model.md 7.12, "studied range", as the schema carries them.
+RANGES: dict[str, tuple[float, float]] = Coefficients.studied_ranges()
 
 
 # --- running -------------------------------------------------------------------------------
@@ -88,11 +62,7 @@ def latin_hypercube(points: int, seed: int = 0) -> Iterator[dict[str, float]]:
     """Coefficient vectors spread over RANGES (scipy's Latin hypercube)."""
     unit = qmc.LatinHypercube(d=len(RANGES), seed=seed).random(points)
     for row in unit:
-        values = {
-            k: lo + x * (hi - lo) for (k, (lo, hi)), x in zip(RANGES.items(), row, strict=True)
-        }
-        values["trust_rise_rate"] = values["trust_fall_rate"] / values.pop("fall_rise_ratio")
-        yield values
+        yield {k: lo + x * (hi - lo) for (k, (lo, hi)), x in zip(RANGES.items(), row, strict=True)}
 
 
 def hand_built(partners: list[dict[str, Any]], rivals: list[str], **sections: Any) -> Scenario:

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from patronage.experiments.batch import run_batch as _run_batch
-from patronage.experiments.design import Design, merged
+from patronage.experiments.design import Design, merged, plain
+from patronage.experiments.design_file import read_design
 from patronage.experiments.executors import default_workers, make_executor
 from patronage.results import store
 from patronage.results.folder import Results, open_results
@@ -15,7 +16,7 @@ from patronage.scenario.loader import LoadedScenario, load
 
 def run_batch(
     scenario: str | Path | LoadedScenario,
-    design: Design | None = None,
+    design: Design | str | Path | list[dict[str, Any]] | Any | None = None,
     *,
     sweeps: dict[str, list[Any]] | None = None,
     samples: dict[str, tuple[float, float]] | None = None,
@@ -36,10 +37,21 @@ def run_batch(
 ) -> Results:
     """Run a batch and return its Results (DataFrames `.runs`, `.events`, `.series`).
 
-    The design is `design`, or built from the keyword arguments on top of the scenario's own
-    `batch:` section, as on the command line.
+    The design is `design` (a Design; explicit points as a list of {path: value} dicts, a
+    pandas DataFrame with one column per path, or a .csv/.parquet file), or built from the
+    keyword arguments on top of the scenario's own `batch:` section, as on the command line.
+    Values may be numpy numbers (np.linspace, a sampler's array).
     """
     loaded = scenario if isinstance(scenario, LoadedScenario) else load(scenario, overrides)
+    # numpy numbers (np.int64(24) from a loop over an array) are taken as the numbers they are
+    steps, series_every, workers, n_samples = plain((steps, series_every, workers, n_samples))
+    explicit: list[dict[str, Any]] | None = None
+    if isinstance(design, str | Path):
+        explicit, design = read_design(design, loaded), None
+    elif isinstance(design, list):
+        explicit, design = design, None
+    elif design is not None and not isinstance(design, Design):  # a DataFrame
+        explicit, design = list(design.to_dict("records")), None
     if design is None:
         design = merged(
             loaded.scenario.batch,
@@ -48,6 +60,7 @@ def run_batch(
             n_samples=n_samples or None,
             replicates=replicates,
             seed=seed,
+            explicit=explicit,
         )
     out = out if out is not None else store.default_out(loaded.scenario.name)
     # As on the command line: the ensemble's parallelism is its arrays.

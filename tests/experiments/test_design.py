@@ -288,7 +288,7 @@ def scenario_with_batch(tmp_path):
 
 def design_for(path, *options):
     args = build_parser().parse_args(["batch", str(path), *options])
-    return build_design(args, load(path).scenario.batch)
+    return build_design(args, load(path))
 
 
 def test_batch_section_is_the_default_design(scenario_with_batch):

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from patronage.analysis.binning import binned, needs_bins
 from patronage.analysis.stats import wilson_interval
 from patronage.model.outcomes import ALIGNED, COLLAPSED, HEDGING, REALIGNED
 
@@ -28,13 +29,17 @@ def group_finals(finals: pd.DataFrame, groups: dict[str, list[str]]) -> pd.DataF
     return pd.concat(rows, ignore_index=True) if rows else finals.iloc[0:0]
 
 
-def summarize(results: Results, by: list[str] | None = None, groups: bool = False) -> pd.DataFrame:
+def summarize(
+    results: Results, by: list[str] | None = None, groups: bool = False, bins: int | None = None
+) -> pd.DataFrame:
     """Per partner (and per value of the `by` columns, default the swept fields).
 
     Columns: runs, p_realign with its Wilson 95% interval, p_collapse with its interval,
     the most frequent new patron (of first realignments), and the median step of first
     realignment. With `groups`, also a row per group of partners (the PMF umbrella):
-    the chance that any of its members realigns (collapses).
+    the chance that any of its members realigns (collapses). With `bins`, a numeric `by`
+    column that is not swept and has more distinct values than that is split into
+    equal-count bins.
 
     P(realign) and P(collapse) count what ever happened before the horizon, so a partner
     that realigns and later collapses counts in both. The `final.<state>` columns are the
@@ -44,6 +49,10 @@ def summarize(results: Results, by: list[str] | None = None, groups: bool = Fals
     """
     by = results.sweep_columns if by is None else by
     finals = results.finals()
+    if bins is not None:  # a sweep's grid is kept; sampled values are binned
+        for column in by:
+            if column not in results.sweep_columns and needs_bins(finals[column], bins):
+                finals[column] = binned(finals[column], bins)
     first = results.first_events("realign").rename(columns={"to": "new_patron"})
     finals = finals.merge(
         first[["run_id", "partner", "new_patron"]], how="left", on=["run_id", "partner"]
@@ -53,7 +62,7 @@ def summarize(results: Results, by: list[str] | None = None, groups: bool = Fals
     finals["realigned"] = finals["realign_step"].notna()
     finals["collapsed"] = finals["collapse_step"].notna()
     keys = [*by, "partner"]
-    grouped = finals.groupby(keys, sort=True, dropna=False)
+    grouped = finals.groupby(keys, sort=True, dropna=False, observed=True)
     out = grouped.agg(
         runs=("run_id", "size"),
         realigned=("realigned", "sum"),
@@ -62,7 +71,7 @@ def summarize(results: Results, by: list[str] | None = None, groups: bool = Fals
     ).reset_index()
     top = (
         finals.dropna(subset=["new_patron"])
-        .groupby(keys, sort=True)["new_patron"]
+        .groupby(keys, sort=True, observed=True)["new_patron"]
         .agg(lambda s: s.value_counts().sort_index().idxmax())
         .rename("top_new_patron")
     )
@@ -99,16 +108,14 @@ def final_state(status: pd.Series, patron: pd.Series) -> pd.Series:
 def final_shares(finals: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Shares of runs per state at the horizon, one `final.<state>` column each (aligned,
     hedging, then the patrons realigned to, sorted, then collapsed); rows add up to 1."""
-    members = finals[~finals["partner"].str.endswith(" (any)")]
-    state = final_state(members["status"], members["patron"]).rename("state")
-    table = pd.crosstab([members[k] for k in keys], state, normalize="index", dropna=False)
+    members = finals[~finals["partner"].str.endswith(" (any)")].copy()
+    members["state"] = final_state(members["status"], members["patron"])
+    counts = members.groupby([*keys, "state"], sort=True, observed=True).size()
+    table = counts.unstack("state", fill_value=0)
+    table = table.div(table.sum(axis=1), axis=0)
     fixed = [ALIGNED, HEDGING]
     patrons = sorted(c for c in table.columns if c not in (*fixed, COLLAPSED))
-    order = [c for c in (*fixed, *patrons, COLLAPSED) if c in table.columns]
-    for column in (ALIGNED, HEDGING, COLLAPSED):
-        if column not in order:
-            table[column] = 0.0
     order = [ALIGNED, HEDGING, *patrons, COLLAPSED]
-    table = table[order]
+    table = table.reindex(columns=order, fill_value=0.0)
     table.columns = [f"final.{c}" for c in order]
     return table.reset_index()

@@ -146,6 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     from patronage.cli import analysis as cli_analysis
 
     cli_analysis.register(sub)
+    from patronage.cli import sensitivity as cli_sensitivity
+
+    cli_sensitivity.register(sub)
+    from patronage.cli import tipping as cli_tipping
+
+    cli_tipping.register(sub)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""Experiment designs: full-factorial sweeps, Latin hypercube samples, replicates.
+"""Experiment designs: full-factorial sweeps, Latin hypercube samples, explicit points,
+replicates.
 
 A design expands into design points (one dict of path -> value each) times replicates.
 Run k belongs to point k // replicates and is replicate k % replicates; its seed is child k
@@ -20,15 +21,35 @@ from patronage.scenario.loader import parse_value
 
 @dataclass(frozen=True)
 class Design:
-    """What to run: sweeps x samples x replicates, from one batch seed."""
+    """What to run: sweeps x (samples or explicit points) x replicates, from one batch seed.
+
+    `explicit` is a list of design points given outright (a design file, a sensitivity
+    sampler): one dict of path -> value each, run in the order given. Values may be numpy
+    scalars or arrays: they are stored as plain Python numbers and lists.
+    """
 
     sweeps: dict[str, list[Any]] = field(default_factory=dict)
     samples: dict[str, tuple[float, float]] = field(default_factory=dict)
     n_samples: int = 0
     replicates: int = 1
     seed: int = 0
+    explicit: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        for name in ("sweeps", "samples", "n_samples", "replicates", "seed", "explicit"):
+            object.__setattr__(self, name, plain(getattr(self, name)))
+        object.__setattr__(self, "samples", {k: tuple(v) for k, v in self.samples.items()})
+        if self.explicit and self.samples:
+            raise InputError(
+                "give either explicit design points or Latin hypercube ranges, not both",
+                source="design",
+            )
+        overlap = set(self.sweeps) & {name for point in self.explicit for name in point}
+        if overlap:
+            raise InputError(
+                f"{sorted(overlap)[0]} is both swept and in the explicit points; choose one",
+                source="design",
+            )
         if self.samples and self.n_samples < 1:
             raise InputError(
                 "--sample needs --samples N (the number of points), N >= 1", source="design"
@@ -45,7 +66,8 @@ class Design:
 
     @property
     def param_names(self) -> list[str]:
-        return [*self.sweeps, *self.samples]
+        given = dict.fromkeys(name for point in self.explicit for name in point)
+        return [*self.sweeps, *self.samples, *given]
 
     def points(self) -> list[dict[str, Any]]:
         """Design points: every sweep combination, crossed with every Latin hypercube point."""
@@ -53,6 +75,8 @@ class Design:
             dict(zip(self.sweeps, combo, strict=True))
             for combo in itertools.product(*self.sweeps.values())
         ]
+        if self.explicit:
+            return [{**g, **p} for g in grid for p in self.explicit]
         if not self.samples:
             return grid
         lhs = self.lhs_points()
@@ -73,6 +97,8 @@ class Design:
     @property
     def n_points(self) -> int:
         grid = math.prod(len(v) for v in self.sweeps.values())
+        if self.explicit:
+            return grid * len(self.explicit)
         return grid * (self.n_samples if self.samples else 1)
 
     @property
@@ -80,7 +106,9 @@ class Design:
         return self.n_points * self.replicates
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {"explicit": self.explicit} if self.explicit else {}
         return {
+            **extra,
             "sweeps": {k: list(v) for k, v in self.sweeps.items()},
             "samples": {k: list(v) for k, v in self.samples.items()},
             "n_samples": self.n_samples,
@@ -88,6 +116,25 @@ class Design:
             "seed": self.seed,
             "run_layout": "run_id = point_index * replicates + replicate",
         }
+
+
+def plain(value: Any) -> Any:
+    """A value with numpy scalars and arrays (at any depth) made plain Python numbers and
+    lists, so that designs from numpy (np.linspace, SALib samplers) are stored as JSON."""
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {plain(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(plain(v) for v in value)
+    return value
+
+
+def scalar_value(text: str, path: str) -> Any:
+    """A value written as text (a sweep value, a design-file cell): see `_scalar`."""
+    return _scalar(text, path)
 
 
 def parse_sweep(text: str) -> tuple[str, list[Any]]:
@@ -127,14 +174,14 @@ def _scalar(text: str, path: str) -> Any:
     return parse_value(text, path)
 
 
-def parse_sample(text: str) -> tuple[str, tuple[float, float]]:
-    """`path=low:high` for a Latin hypercube range."""
+def parse_sample(text: str, source: str = "--sample") -> tuple[str, tuple[float, float]]:
+    """`path=low:high` for a Latin hypercube range (or a sensitivity factor: `source`)."""
     if "=" not in text or text.count(":") != 1:
-        raise InputError(f"expected PATH=LOW:HIGH, got '{text}'", source="--sample")
+        raise InputError(f"expected PATH=LOW:HIGH, got '{text}'", source=source)
     path, raw = (part.strip() for part in text.split("=", 1))
-    low, high = (_number(x, path, "--sample") for x in raw.split(":"))
+    low, high = (_number(x, path, source) for x in raw.split(":"))
     if high < low:
-        raise InputError(f"LOW must not exceed HIGH, got '{raw}'", source="--sample", field=path)
+        raise InputError(f"LOW must not exceed HIGH, got '{raw}'", source=source, field=path)
     return path, (low, high)
 
 
@@ -156,10 +203,14 @@ def merged(
     n_samples: int | None = None,
     replicates: int | None = None,
     seed: int | None = None,
+    explicit: list[dict[str, Any]] | None = None,
 ) -> Design:
     """The design of a scenario's `batch:` section with what was given on top of it (the
-    command line, or keyword arguments): each given part replaces the section's."""
+    command line, or keyword arguments): each given part replaces the section's; explicit
+    points replace the section's sweeps and samples."""
     base = from_scenario(batch)
+    if explicit:
+        base = {k: v for k, v in base.items() if k not in ("sweeps", "samples", "n_samples")}
     samples = samples if samples else base.get("samples", {})
     n = n_samples if n_samples is not None else base.get("n_samples", 0)
     return Design(
@@ -168,6 +219,7 @@ def merged(
         n_samples=n if samples else 0,
         replicates=replicates or base.get("replicates") or DEFAULT_REPLICATES,
         seed=seed if seed is not None else base.get("seed", 0),
+        explicit=list(explicit or []),
     )
 
 

@@ -113,7 +113,34 @@ def _batch_section(index: int, results: Results) -> str:
         '<p class="note">Per partner (and per swept value): probability of realigning and of '
         "collapsing by the horizon with Wilson 95% intervals, the most frequent new patron and "
         "the median step of realignment.</p>"
-        f"{table_html(summary_display(summary), 'summary')}</section>"
+        f"{table_html(summary_display(summary), 'summary')}{_sensitivity_html(results)}"
+        "</section>"
+    )
+
+
+def _sensitivity_html(results: Results) -> str:
+    """A sensitivity folder's most influential factors per partner, with 95% intervals."""
+    from patronage.analysis.sensitivity import read_indices
+    from patronage.reporting.sensitivity import TOP, indices_display
+
+    indices = read_indices(results)
+    if indices is None:
+        return ""
+    entry = results.manifest["sensitivity"]
+    method = entry["method"]
+    what = (
+        "Morris mu* (mean absolute elementary effect: the change in the probability when the "
+        "factor moves across its range), its 95% bootstrap interval, and sigma (interactions)"
+        if method == "morris"
+        else "Sobol' S1 (share of the variance due to the factor alone) and ST (including "
+        "interactions), with 95% bootstrap intervals"
+    )
+    return (
+        f"<h3>Sensitivity ({esc(method)}, {len(entry['factors'])} factors, "
+        f"{entry['replicates']} replicates per point)</h3>"
+        f'<p class="note">The {TOP} most influential factors per partner: {esc(what)}. '
+        f"Every index is in <code>{esc(entry['indices'])}</code>.</p>"
+        f"{table_html(indices_display(indices, method), 'sensitivity')}"
     )
 
 

@@ -101,12 +101,14 @@ class Results:
             ["run_id", "partner", "step", "from", "to"]
         ]
 
-    def summary(self, by: list[str] | None = None, groups: bool = False) -> pd.DataFrame:
+    def summary(
+        self, by: list[str] | None = None, groups: bool = False, bins: int | None = None
+    ) -> pd.DataFrame:
         """Per partner (and per swept value): realignment and collapse probabilities;
         with `groups`, also per group of partners (any member)."""
         from patronage.analysis.summary import summarize
 
-        return summarize(self, by=by, groups=groups)
+        return summarize(self, by=by, groups=groups, bins=bins)
 
 
 def open_results(path: str | Path, check: bool = True) -> Results:

@@ -137,49 +137,141 @@ class Event(Strict):
     note: str = Field("", description="Free text: what happened, sources.")
 
 
+def studied(low: float, high: float) -> dict[str, Any]:
+    """Schema metadata: the range over which a coefficient is studied (docs/model.md, section
+    7.12, column "studied range"); `patronage sensitivity --factors coefficients` varies each
+    coefficient over it, and a test checks that the table and the schema agree."""
+    return {"studied_range": [low, high]}
+
+
 class Coefficients(Strict):
     """Model coefficients; docs/model.md derives each default and gives its source."""
 
-    trust_prior: Unit = Field(0.75, description="Initial trust (Leeds 2003: ~75% honoured).")
-    trust_fall_rate: Unit = Field(0.3, description="Rate at which trust falls to its target.")
-    trust_rise_rate: Unit = Field(0.1, description="Rate at which trust recovers (3x slower).")
-    own_shortfall_weight: NonNegative = Field(1.0, description="Weight of one's own shortfall.")
-    peer_weight: NonNegative = Field(1.0, description="Weight of the abandonment of peers.")
-    hard_times_discount: Unit = Field(
-        0.5, description="How much less peers' abandonment counts under a budget cut."
+    @classmethod
+    def studied_ranges(cls) -> dict[str, tuple[float, float]]:
+        """Each coefficient's studied range, in field order."""
+        out = {}
+        for name, info in cls.model_fields.items():
+            extra = info.json_schema_extra
+            bounds = extra.get("studied_range") if isinstance(extra, dict) else None
+            if isinstance(bounds, list):
+                low, high = (float(str(b)) for b in bounds)
+                out[name] = (low, high)
+        return out
+
+    trust_prior: Unit = Field(
+        0.75,
+        description="Initial trust (Leeds 2003: ~75% honoured).",
+        json_schema_extra=studied(0.6, 0.9),
     )
-    loyalty_rate: Unit = Field(0.1, description="Rate at which loyalty moves to its target.")
-    loyalty_trust_weight: NonNegative = Field(0.5, description="Loyalty lost per trust lost.")
+    trust_fall_rate: Unit = Field(
+        0.3,
+        description="Rate at which trust falls to its target.",
+        json_schema_extra=studied(0.15, 0.5),
+    )
+    trust_rise_rate: Unit = Field(
+        0.1,
+        description="Rate at which trust recovers (3x slower).",
+        json_schema_extra=studied(0.05, 0.3),
+    )
+    own_shortfall_weight: NonNegative = Field(
+        1.0, description="Weight of one's own shortfall.", json_schema_extra=studied(0.5, 2)
+    )
+    peer_weight: NonNegative = Field(
+        1.0, description="Weight of the abandonment of peers.", json_schema_extra=studied(0, 2)
+    )
+    hard_times_discount: Unit = Field(
+        0.5,
+        description="How much less peers' abandonment counts under a budget cut.",
+        json_schema_extra=studied(0, 1),
+    )
+    loyalty_rate: Unit = Field(
+        0.1,
+        description="Rate at which loyalty moves to its target.",
+        json_schema_extra=studied(0.03, 0.3),
+    )
+    loyalty_trust_weight: NonNegative = Field(
+        0.5, description="Loyalty lost per trust lost.", json_schema_extra=studied(0, 1)
+    )
     loyalty_pressure_weight: NonNegative = Field(
-        0.5, description="Loyalty lost per unit of pressure."
+        0.5, description="Loyalty lost per unit of pressure.", json_schema_extra=studied(0, 1)
     )
     loyalty_noise: Annotated[float, _between(0.0, 0.5)] = Field(
         0.023,
         description="Standard deviation of loyalty around a steady target, from monthly "
         "noise (0 = none).",
+        json_schema_extra=studied(0, 0.05),
     )
-    dependence_rate: Unit = Field(0.02, description="Rate at which dependence drifts.")
+    dependence_rate: Unit = Field(
+        0.02, description="Rate at which dependence drifts.", json_schema_extra=studied(0.01, 0.1)
+    )
     hedge_diversification: Unit = Field(
-        0.3, description="Fraction by which a hedging partner lowers its dependence target."
+        0.3,
+        description="Fraction by which a hedging partner lowers its dependence target.",
+        json_schema_extra=studied(0, 0.6),
     )
-    strength_rate: Unit = Field(0.25, description="Rate at which strength follows its target.")
-    collapse_rate: Unit = Field(0.3, description="Collapse probability per step at zero strength.")
-    w_loyalty: NonNegative = Field(1.0, description="Utility weight of loyalty.")
-    w_trust: NonNegative = Field(0.5, description="Utility weight of trust.")
-    w_support: NonNegative = Field(0.5, description="Utility weight of support x dependence.")
-    w_affinity: NonNegative = Field(1.0, description="Utility weight of affinity to a rival.")
-    w_offer: NonNegative = Field(0.5, description="Utility weight of a rival's offer.")
-    w_fear: NonNegative = Field(0.5, description="Weight of fear of abandonment in the gap.")
-    exit_cost: NonNegative = Field(0.5, description="Cost of leaving per unit of dependence.")
+    strength_rate: Unit = Field(
+        0.25,
+        description="Rate at which strength follows its target.",
+        json_schema_extra=studied(0.1, 0.5),
+    )
+    collapse_rate: Unit = Field(
+        0.3,
+        description="Collapse probability per step at zero strength.",
+        json_schema_extra=studied(0.1, 0.5),
+    )
+    w_loyalty: NonNegative = Field(
+        1.0, description="Utility weight of loyalty.", json_schema_extra=studied(0.5, 1.5)
+    )
+    w_trust: NonNegative = Field(
+        0.5, description="Utility weight of trust.", json_schema_extra=studied(0.25, 1)
+    )
+    w_support: NonNegative = Field(
+        0.5,
+        description="Utility weight of support x dependence.",
+        json_schema_extra=studied(0.25, 1),
+    )
+    w_affinity: NonNegative = Field(
+        1.0,
+        description="Utility weight of affinity to a rival.",
+        json_schema_extra=studied(0.5, 1.5),
+    )
+    w_offer: NonNegative = Field(
+        0.5, description="Utility weight of a rival's offer.", json_schema_extra=studied(0.25, 1)
+    )
+    w_fear: NonNegative = Field(
+        0.5,
+        description="Weight of fear of abandonment in the gap.",
+        json_schema_extra=studied(0, 1),
+    )
+    exit_cost: NonNegative = Field(
+        0.5,
+        description="Cost of leaving per unit of dependence.",
+        json_schema_extra=studied(0.25, 1),
+    )
     reputation_cost: NonNegative = Field(
-        0.1, description="Cost of leaving added by each realignment already made (Miller 2012)."
+        0.1,
+        description="Cost of leaving added by each realignment already made (Miller 2012).",
+        json_schema_extra=studied(0, 0.3),
     )
-    hedge_band: Unit = Field(0.05, description="Utility gap within which a partner hedges.")
+    hedge_band: Unit = Field(
+        0.05,
+        description="Utility gap within which a partner hedges.",
+        json_schema_extra=studied(0, 0.15),
+    )
     switch_threshold: Unit = Field(
-        0.15, description="Gap at which realignment reaches half its maximum rate."
+        0.15,
+        description="Gap at which realignment reaches half its maximum rate.",
+        json_schema_extra=studied(0.05, 0.3),
     )
-    switch_steepness: NonNegative = Field(20.0, description="Steepness of the logistic.")
-    realign_rate: Unit = Field(0.2, description="Maximum probability of realigning per step.")
+    switch_steepness: NonNegative = Field(
+        20.0, description="Steepness of the logistic.", json_schema_extra=studied(5, 50)
+    )
+    realign_rate: Unit = Field(
+        0.2,
+        description="Maximum probability of realigning per step.",
+        json_schema_extra=studied(0.05, 0.5),
+    )
 
 
 class Sweep(Strict):

@@ -108,9 +108,25 @@ def standard_figures(
         ):
             out.append((f"{stem}tipping", tipping_curve(res, colors=colors)))
         out.append((f"{stem}network", network(res, step=step, colors=colors)))
+        out.extend((f"{stem}{name}", fig) for name, fig in sensitivity_figures(res))
     if len(results_list) > 1:
         out.append(("side_by_side", side_by_side(results_list, colors=colors)))
     return out
+
+
+def sensitivity_figures(results: Results) -> list[tuple[str, Figure]]:
+    """A sensitivity folder's ranked indices of P(realign) and P(collapse); none otherwise."""
+    from patronage.analysis.sensitivity import read_indices
+    from patronage.reporting.sensitivity import SHOWN_OUTPUTS, indices_figure
+
+    indices = read_indices(results)
+    if indices is None:
+        return []
+    method = results.manifest["sensitivity"]["method"]
+    return [
+        (f"sensitivity-{output}", indices_figure(indices, method, output))
+        for output in SHOWN_OUTPUTS
+    ]
 
 
 def save_standard_set(

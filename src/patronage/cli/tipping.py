@@ -1,0 +1,232 @@
+"""CLI command `tipping`: where a partner's probability of an outcome crosses a target as
+one field of the scenario varies, with a 95% interval for every crossing."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from patronage.analysis.factors import whole_number_field
+from patronage.cli.options import positive_int
+from patronage.cli.sensitivity import add_study_options, batch_options, out_folder
+from patronage.errors import InputError
+from patronage.experiments.design import parse_sample
+from patronage.scenario.loader import LoadedScenario, load, override_scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+COARSE_REPLICATES = 200
+OUTCOMES = ("realign", "collapse")
+SETTINGS = "tipping.json"  # analysis.tipping_batches.SETTINGS: marks a tipping folder
+FIGURE = "tipping.png"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "tipping",
+        help="where a partner's P(realign) or P(collapse) crosses a target as a field varies",
+        description="A coarse scan of the field, then rounds of refinement around every "
+        "crossing of the target, with common random numbers where the engine has them. "
+        "Every crossing is reported with its direction and a 95% interval (logistic fit per "
+        "bracket, replicate bootstrap).",
+    )
+    add_study_options(p, COARSE_REPLICATES)
+    p.add_argument("--field", required=True, metavar="PATH", help="the field to vary")
+    p.add_argument(
+        "--partner", required=True, metavar="ID|all", help="the partner, or all partners"
+    )
+    p.add_argument("--outcome", choices=OUTCOMES, default="realign")
+    p.add_argument("--target", type=float, default=0.5, help="the probability (default 0.5)")
+    p.add_argument(
+        "--range", metavar="LOW:HIGH", help="range of the field (default 0:1 where valid)"
+    )
+    p.add_argument("--levels", type=positive_int, default=21, help="levels of the coarse scan (21)")
+    p.add_argument(
+        "--refine-levels", type=positive_int, default=11, help="levels per refinement (11)"
+    )
+    p.add_argument(
+        "--refine-replicates",
+        type=positive_int,
+        default=1000,
+        help="replicates per refined level (1000)",
+    )
+    p.add_argument("--rounds", type=positive_int, default=2, help="refinement rounds (2)")
+    p.set_defaults(handler=cmd_tipping)
+
+
+def field_range(loaded: LoadedScenario, field: str, given: str | None) -> tuple[float, float]:
+    """--range, else 0:1 when both ends are valid values of the field."""
+    if given:
+        _, (low, high) = parse_sample(f"{field}={given}", source="--range")
+    else:
+        low, high = 0.0, 1.0
+        try:
+            for end in (low, high):
+                override_scenario(loaded, {field: end})
+        except InputError:
+            raise InputError(
+                "0 and 1 are not both valid values of this field: give --range LOW:HIGH",
+                source="--range",
+                field=field,
+            ) from None
+    for end in (low, high):
+        override_scenario(loaded, {field: end})
+    if not low < high:
+        raise InputError("LOW must be below HIGH", source="--range", field=field)
+    if whole_number_field(loaded, field, low, high):
+        raise InputError(
+            "takes whole numbers; the tipping search needs a continuous field (sweep it with "
+            "`patronage batch --sweep`)",
+            source="--field",
+            field=field,
+        )
+    return low, high
+
+
+def claim_folder(args: argparse.Namespace, out: Path) -> None:
+    """A new tipping folder; --force replaces only a tipping folder (it has tipping.json)."""
+    if not args.resume and out.exists():
+        if not args.force or not (out / SETTINGS).exists():
+            raise InputError(
+                "already exists; choose another --out, --resume it, or --force to replace a "
+                "tipping folder",
+                source=str(out),
+            )
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def cmd_tipping(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from patronage.analysis.tipping import Search
+    from patronage.analysis.tipping_batches import (
+        CROSSINGS,
+        METHOD,
+        StageRunner,
+        crossings_table,
+        search_partner,
+        write_outputs,
+    )
+    from patronage.reporting.crossings import crossings_figure
+    from patronage.reporting.plots import save_figure
+    from patronage.reporting.tables import render
+
+    loaded = load(args.scenario, args.set)
+    ids = loaded.scenario.partner_ids()
+    partners = ids if args.partner == "all" else [args.partner]
+    if partners[0] not in ids:
+        raise InputError(f"must be one of {', '.join(ids)} or all", source="--partner")
+    if not 0 < args.target < 1:
+        raise InputError(f"must be between 0 and 1, got {args.target}", source="--target")
+    low, high = field_range(loaded, args.field, args.range)
+    search = Search(
+        low,
+        high,
+        args.levels,
+        args.replicates,
+        args.refine_levels,
+        args.refine_replicates,
+        args.rounds,
+    )
+    out = out_folder(args, loaded)
+    claim_folder(args, out)
+    options = batch_options(args)
+    options["replace"] = False
+    options.pop("resume")
+    stages = StageRunner(loaded, args.field, args.seed, out, **options)
+    curves, found = [], {}
+    try:
+        for i, partner in enumerate(partners):
+            curve, found[partner] = search_partner(
+                stages, partner, args.outcome, search, args.target, seed=args.seed + i
+            )
+            curves.append(curve)
+    except KeyboardInterrupt:
+        print(f"stopped; finish it with the same command and --resume {out}", file=sys.stderr)
+        return 130
+    table = crossings_table(found, args.field, args.outcome, args.target)
+    everything = pd.concat(curves)
+    settings = {
+        "scenario": loaded.source,
+        "field": args.field,
+        "partners": partners,
+        "outcome": args.outcome,
+        "target": args.target,
+        "seed": args.seed,
+        "engine": args.engine,
+        "search": search.__dict__,
+        "method": METHOD,
+        "runs": stages.runs,
+        # common random numbers across levels (replicate k one stream) or a stream per run
+        "streams": stages.opened["scan"].design.get("streams", "independent"),
+    }
+    write_outputs(out, settings, table)
+    refined = pd.DataFrame(stages.refined, columns=["partner", "level", "p"])
+    figure = crossings_figure(everything, refined, table, args.field, args.outcome, args.target)
+    save_figure(figure, out / FIGURE, "png")
+    if args.format in ("csv", "json"):
+        print(render(table, args.format))
+    text = answers(table, everything, partners, args, (low, high))
+    print(text, file=sys.stdout if args.format == "table" else sys.stderr)
+    print(f"wrote {out}/ ({stages.runs} runs; {CROSSINGS}, {SETTINGS}, {FIGURE})", file=sys.stderr)
+    return 0
+
+
+def answers(
+    table: pd.DataFrame,
+    curves: pd.DataFrame,
+    partners: list[str],
+    args: argparse.Namespace,
+    span: tuple[float, float],
+) -> str:
+    """One line per crossing (or per partner without one), and the levels left unresolved."""
+    from patronage.reporting.crossings import crossing_text
+
+    lines = []
+    for partner in partners:
+        rows = table[table["partner"] == partner]
+        lines += [crossing_text(r, args.outcome) for _, r in rows.iterrows()] or [
+            f"{partner} P({args.outcome}) does not cross {args.target:g} over {args.field} "
+            f"{span[0]:g}-{span[1]:g}"
+        ]
+        close = curves[(curves["partner"] == partner) & curves["unresolved"]]
+        if not close.empty:
+            lines.append(
+                f"{partner} P({args.outcome}) stays within its 95% interval of "
+                f"{args.target:g} at {args.field} "
+                f"{', '.join(f'{x:g}' for x in close['level'])}: a crossing there can be "
+                "neither found nor ruled out (more --refine-replicates narrow it)"
+            )
+    return "\n".join(lines)
+
+
+def print_crossings(folder: Path, fmt: str) -> int:
+    """`summary` of a tipping folder: its crossings as written (no model runs)."""
+    import json
+
+    import pandas as pd
+
+    from patronage.analysis.tipping_batches import CROSSINGS
+    from patronage.reporting.crossings import crossing_text
+    from patronage.reporting.tables import render
+
+    settings = json.loads((folder / SETTINGS).read_text(encoding="utf-8"))
+    table = pd.read_csv(folder / CROSSINGS)
+    if fmt in ("csv", "json"):
+        print(render(table, fmt))
+        return 0
+    lines = [crossing_text(row, settings["outcome"]) for _, row in table.iterrows()]
+    found = set(table["partner"])
+    lines += [
+        f"{p} P({settings['outcome']}) does not cross {settings['target']:g} over "
+        f"{settings['field']} {settings['search']['low']:g}-{settings['search']['high']:g}"
+        for p in settings["partners"]
+        if p not in found
+    ]
+    print("\n".join(lines))
+    return 0
