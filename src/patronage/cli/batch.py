@@ -235,8 +235,6 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if note:
         print(f"summary: {note}", file=sys.stdout if human else sys.stderr)
     print(render(summary, args.format, summary_display(summary)))
-    if args.format == "table":
-        print(SUMMARY_NOTE, file=sys.stderr)
     from patronage.analysis.sensitivity import INDICES, read_indices
     from patronage.reporting.sensitivity import indices_display
 

@@ -75,7 +75,7 @@ def summary_display(summary: pd.DataFrame) -> pd.DataFrame:
     shown["median step"] = summary["median_realign_step"].to_numpy()
     finals = [c for c in summary.columns if c.startswith("final.")]
     if finals:
-        shown["at horizon (shares, sum 1)"] = [
+        shown[HORIZON_COLUMN] = [
             final_text(dict(zip(finals, row, strict=True)))
             for row in summary[finals].to_numpy(dtype=float)
         ]
@@ -88,6 +88,7 @@ def final_text(shares: dict[str, float]) -> str:
     return ", ".join(f"{k} {v:.2f}" for k, v in held) if held else "-"
 
 
+HORIZON_COLUMN = "at horizon: shares (sum 1; no events after it)"
 SUMMARY_NOTE = (
     "P(realign), P(collapse): ever, before the horizon (a partner that realigns and then "
     "collapses counts in both). At horizon: where the runs stand when they stop (events "
