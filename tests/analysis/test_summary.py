@@ -270,7 +270,7 @@ def test_final_shares_add_to_one_and_match_the_runs_table(results):
 def test_summary_table_shows_the_shares_at_the_horizon(folder):
     result = run_cli("summary", folder)
     assert result.code == 0
-    header, rule, first, *_ = result.out.splitlines()
+    header, _rule, first, *_ = result.out.splitlines()
     assert "at horizon: shares (sum 1; no events after it)" in header
     shares = first[header.index("at horizon") :].split(", ")
     assert sum(float(item.split()[-1]) for item in shares) == pytest.approx(1.0, abs=0.01)
