@@ -25,6 +25,9 @@ from pathlib import Path
 
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import large  # benchmarks/large.py: the large-scenario floors
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "syria_withdrawal.yaml"
 PYTHON = sys.executable
@@ -251,8 +254,15 @@ def main() -> int:
                 )
         step_times = scaling(scale_sizes, degree=8, steps=20)
         rows += studies(tmp, args.quick, args.full)
+        big = 2_000 if args.quick else 100_000
+        end_to_end = large.readme_example(measure, PATRONAGE, tmp, partners=big)
+        write = large.folder_write_ratio(
+            measure, PATRONAGE, tmp, partners=1_000 if args.quick else 10_000
+        )
 
-    report = render(rows, step_times, mesa_sizes, sizes)
+    report = render(rows, step_times, mesa_sizes, sizes) + "\n".join(
+        large.render(end_to_end, write)
+    )
     print(report)
     Path(args.out).write_text(report + "\n")
     print(f"\nwrote {args.out}", file=sys.stderr)

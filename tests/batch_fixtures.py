@@ -26,7 +26,7 @@ from patronage.cli import main as cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SYRIA = ROOT / "scenarios" / "syria_withdrawal.yaml"
-TABLES = ("runs", "events", "series")
+TABLES = ("runs", "outcomes", "events", "series")
 
 # Keep batches small and short: 24 steps, the series every 6 steps, no progress bar.
 FAST = ("--steps", "24", "--series", "every=6", "--no-progress")

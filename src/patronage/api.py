@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from patronage.errors import InputError
 from patronage.experiments.batch import run_batch as _run_batch
 from patronage.experiments.design import Design, merged, plain
 from patronage.experiments.design_file import read_design
@@ -35,7 +36,11 @@ def run_batch(
     replace: bool = False,
     progress: bool = False,
 ) -> Results:
-    """Run a batch and return its Results (DataFrames `.runs`, `.events`, `.series`).
+    """Run a batch and return its Results (DataFrames `.runs`, `.outcomes`, `.events`,
+    `.series`).
+
+    Call it under `if __name__ == "__main__":` in a script: the local executor starts worker
+    processes that import the script again.
 
     The design is `design` (a Design; explicit points as a list of {path: value} dicts, a
     pandas DataFrame with one column per path, or a .csv/.parquet file), or built from the
@@ -63,6 +68,12 @@ def run_batch(
             explicit=explicit,
         )
     out = out if out is not None else store.default_out(loaded.scenario.name)
+    if Path(out).exists() and not (resume or replace):  # in Python's words, not the CLI's
+        raise InputError(
+            "already exists; pass another out=, resume=True to finish a stopped batch, or "
+            "replace=True to replace it",
+            source=str(out),
+        )
     # As on the command line: the ensemble's parallelism is its arrays.
     workers = workers or (1 if engine == "ensemble" else default_workers())
     runner = make_executor(executor, workers, scheduler)

@@ -23,3 +23,13 @@ class InputError(Exception):
             where = f"{self.source}:{self.line}: " if self.line else f"{self.source}: "
         field = f"{self.field}: " if self.field else ""
         return f"{where}{field}{self.message}".replace("\n", " ")
+
+
+def listed(items: list[str] | tuple[str, ...], limit: int = 10) -> str:
+    """Names for a message, cut after `limit` with a count of the rest: a 100,000-partner
+    scenario must not turn one line into a megabyte."""
+    if not items:
+        return "none"
+    shown = ", ".join(str(x) for x in items[:limit])
+    rest = len(items) - limit
+    return f"{shown} and {rest:,} more" if rest > 0 else shown

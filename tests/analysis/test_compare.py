@@ -199,10 +199,11 @@ def test_holm_adjustment_by_hand():
 
 
 def _runs_outcome(results: Results, partner: str, level: float, outcome: str, horizon=None):
-    runs = results.runs[results.runs["param.withdrawal.level"] == level]
-    step = runs[f"{partner}.{outcome}_step"].astype(float)
+    finals = results.finals()
+    rows = finals[(finals["param.withdrawal.level"] == level) & (finals["partner"] == partner)]
+    step = rows[f"{outcome}_step"].astype(float)
     horizon = results.steps if horizon is None else horizon
-    return runs["run_id"].to_numpy(), (step <= horizon).to_numpy()
+    return rows["run_id"].to_numpy(), (step <= horizon).to_numpy()
 
 
 def test_same_seed_and_design_compare_run_by_run(base, cut):
@@ -279,7 +280,9 @@ def test_median_step_and_new_patrons(base, cut):
         & (frame["outcome"] == "realign")
     ].iloc[0]
     runs = base.runs[base.runs["param.withdrawal.level"] == 1]
-    assert row.median_step_a == pytest.approx(runs["assad.realign_step"].dropna().median())
+    finals = base.finals()
+    assad = finals[(finals["param.withdrawal.level"] == 1) & (finals["partner"] == "assad")]
+    assert row.median_step_a == pytest.approx(assad["realign_step"].dropna().median())
     ev = base.events
     first = ev[(ev["kind"] == "realign") & (ev["partner"] == "assad")].drop_duplicates("run_id")
     first = first[first["run_id"].isin(runs["run_id"])]

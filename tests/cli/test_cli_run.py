@@ -23,7 +23,7 @@ from patronage.scenario.loader import load
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))  # others may be added in parallel
 CONSOLE_SCRIPT = Path(sys.executable).parent / "patronage"
-TABLES = ("runs", "events", "series")
+TABLES = ("runs", "outcomes", "events", "series")
 
 
 def one_line(text: str) -> str:
@@ -111,18 +111,19 @@ def test_run_writes_a_complete_result_folder(syria_run, syria_path):
 
 def test_run_prints_every_partner_with_status_events_and_scores(syria_run, syria_path):
     _, out, stdout, _ = syria_run
-    runs = pd.read_parquet(out / "runs.parquet").iloc[0]
+    outcomes = pd.read_parquet(out / "outcomes.parquet").set_index("partner")
     events = pd.read_parquet(out / "events.parquet")
     lines = stdout.splitlines()
     partners = json.loads((out / "manifest.json").read_text())["partners"]
     assert len(partners) == len(load(syria_path).scenario.partners)
     for pid in partners:
         (line,) = [ln for ln in lines if ln.split() and ln.split()[0] == pid]
-        assert runs[f"{pid}.status"] in line.split()
-        assert runs[f"{pid}.patron"] in line.split()
-        assert f"{runs[f'{pid}.loyalty']:.3f}" in line
-        assert f"{runs[f'{pid}.trust']:.3f}" in line
-        assert f"{runs[f'{pid}.dependence']:.3f}" in line
+        row = outcomes.loc[pid]
+        assert row["status"] in line.split()
+        assert row["patron"] in line.split()
+        assert f"{row['loyalty']:.3f}" in line
+        assert f"{row['trust']:.3f}" in line
+        assert f"{row['dependence']:.3f}" in line
         for e in events[events.partner == pid].itertuples():
             assert e.kind in line and f"@{e.step}" in line
     assert str(out) in stdout

@@ -15,7 +15,7 @@ from patronage.engines.mesa import simulate
 from patronage.scenario.loader import load
 from patronage.scenario.schema import Scenario
 
-TABLES = ("runs", "events", "series")
+TABLES = ("runs", "outcomes", "events", "series")
 
 
 def run_cli(scenario: Path, out: Path, seed: int, *extra: str) -> Path:

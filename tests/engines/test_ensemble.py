@@ -25,7 +25,7 @@ from patronage.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))
-TABLES = ("runs", "events", "series")
+TABLES = ("runs", "outcomes", "events", "series")
 
 
 def assert_same_tables(mesa: GroupTables, ens: GroupTables) -> None:
@@ -133,10 +133,12 @@ def test_large_generated_scenario_stays_in_bounds() -> None:
     strength = block.final["strength"]
     assert np.isfinite(strength).all() and strength.min() >= 0.0
     assert block.events["kind"].size > 0
-    # and through run_group, the runs table with its 8 columns per partner
+    # and through run_group: one runs row, and one outcomes row per partner (long, not wide)
     tables = ensemble.run_group(scenario, 0, [0], steps=3, series_every=None)
     assert tables.failed == {}
-    assert tables.runs.num_columns == 2 + 8 * 10_000
+    assert tables.runs.num_columns == 2 and tables.runs.num_rows == 1
+    assert tables.outcomes.num_rows == 10_000
+    assert tables.outcomes.column("partner").to_pylist()[:2] == scenario.partner_ids()[:2]
 
 
 def test_network_matrix_is_dense_when_small() -> None:

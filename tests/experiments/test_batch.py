@@ -63,6 +63,7 @@ def test_batch_writes_a_complete_folder(ref):
     assert sorted(p.name for p in ref.iterdir()) == [
         "events.parquet",
         "manifest.json",
+        "outcomes.parquet",
         "runs.parquet",
         "series.parquet",
     ]  # the chunks are gone once consolidated
@@ -82,9 +83,27 @@ def test_batch_writes_a_complete_folder(ref):
     assert (runs["seed"] == SEED).all()
     expected_levels = [float(LEVELS[r // REPLICATES]) for r in range(n)]
     assert runs["param.withdrawal.level"].tolist() == expected_levels
-    for pid in PARTNERS:
-        for field in ("status", "patron", "loyalty", "realign_step", "collapse_step"):
-            assert f"{pid}.{field}" in runs.columns
+    assert list(runs.columns) == ["run_id", "seed", "param.withdrawal.level"]
+    outcomes = results.outcomes
+    assert list(outcomes.columns) == [
+        "run_id",
+        "partner",
+        "status",
+        "patron",
+        "loyalty",
+        "dependence",
+        "trust",
+        "strength",
+        "realign_step",
+        "collapse_step",
+    ]
+    # one row per run and partner, run-major, partners in the scenario's order
+    assert len(outcomes) == n * len(PARTNERS)
+    assert outcomes["run_id"].tolist() == [r for r in range(n) for _ in PARTNERS]
+    assert outcomes["partner"].astype(str).tolist()[: len(PARTNERS)] == list(PARTNERS)
+    for column in ("partner", "status", "patron"):  # categoricals: small for many partners
+        assert isinstance(outcomes[column].dtype, pd.CategoricalDtype), column
+    assert str(outcomes["realign_step"].dtype) == "Int32"
 
     events = results.events
     assert list(events.columns) == [
@@ -222,10 +241,13 @@ def test_batch_rows_are_simulate_with_the_documented_seed(ref):
         )
         stored = results.runs[results.runs["run_id"] == run_id].iloc[0].to_dict()
         for key, value in fresh.run.items():
-            if value is None:
-                assert pd.isna(stored[key]), key
-            else:
-                assert stored[key] == value, key
+            assert stored[key] == value, key
+        outcomes = results.outcomes[results.outcomes["run_id"] == run_id]
+        for field in ("loyalty", "dependence", "trust", "strength"):
+            assert outcomes[field].tolist() == fresh.final[field], field
+        for field in ("realign_step", "collapse_step"):
+            stored_steps = [-1 if pd.isna(v) else v for v in outcomes[field]]
+            assert stored_steps == fresh.final[field], field
         stored_events = results.events[results.events["run_id"] == run_id]
         assert plain_rows(stored_events.itertuples(index=False)) == plain_rows(fresh.events)
         assert len(results.series[results.series["run_id"] == run_id]) == len(fresh.series)
@@ -240,7 +262,7 @@ def test_run_equals_run_0_of_a_batch_with_the_same_seed(tmp_path):
     assert result.code == 0, result.err
     open_results(one)  # a complete folder whose tables match its manifest
     b = open_results(many)
-    for name in ("runs", "events", "series"):
+    for name in ("runs", "outcomes", "events", "series"):
         single = pq.read_table(one / f"{name}.parquet")
         table = pq.read_table(many / f"{name}.parquet")
         first = table.filter(pc.equal(table["run_id"], 0))
@@ -248,24 +270,20 @@ def test_run_equals_run_0_of_a_batch_with_the_same_seed(tmp_path):
         assert single.schema.equals(first.schema), name
         assert single.equals(first), name
     # and the other runs of the batch differ from run 0
-    runs = b.runs.drop(columns=["run_id"])
-    assert not runs.iloc[0].equals(runs.iloc[1])
+    outcomes = b.outcomes.set_index(["run_id", "partner"])
+    assert not outcomes.loc[0].equals(outcomes.loc[1])
 
 
 def test_same_seed_same_tables_other_seed_other_tables(tmp_path, ref):
     again = tmp_path / "again"
     assert batch(again, *REF, "--quiet").code == 0
-    for name in ("runs", "events", "series"):
+    for name in ("runs", "outcomes", "events", "series"):
         assert (again / f"{name}.parquet").read_bytes() == (ref / f"{name}.parquet").read_bytes()
     other = tmp_path / "other"
     args = list(REF)
     args[args.index("--seed") + 1] = str(SEED + 1)
     assert batch(other, *args, "--quiet").code == 0
-    assert (
-        not open_results(other)
-        .runs.drop(columns="seed")
-        .equals(open_results(ref).runs.drop(columns="seed"))
-    )
+    assert not open_results(other).outcomes.equals(open_results(ref).outcomes)
 
 
 # --- failing runs -----------------------------------------------------------------------------
@@ -303,7 +321,7 @@ def test_failed_runs_are_recorded_and_the_batch_goes_on(ref, tmp_path, failing_s
     assert not set(results.series["run_id"]) & FAILING
     # the runs that did not fail are exactly those of the clean batch
     clean = open_results(ref)
-    for name in ("runs", "events", "series"):
+    for name in ("runs", "outcomes", "events", "series"):
         expected = getattr(clean, name)
         expected = expected[~expected["run_id"].isin(FAILING)].reset_index(drop=True)
         pd.testing.assert_frame_equal(getattr(results, name), expected, check_exact=True)
@@ -344,7 +362,7 @@ def test_api_run_batch_and_open_results(tmp_path, ref):
     )
     assert isinstance(results, patronage.Results)
     assert isinstance(results.runs, pd.DataFrame)
-    for name in ("runs", "events", "series"):
+    for name in ("runs", "outcomes", "events", "series"):
         assert (tmp_path / "api" / f"{name}.parquet").read_bytes() == (
             ref / f"{name}.parquet"
         ).read_bytes()

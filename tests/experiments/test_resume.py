@@ -100,7 +100,7 @@ def test_resume_after_sigkill(tmp_path, uninterrupted):
     with pytest.raises(InputError) as info:
         open_results(out)
     assert f"of {KILL_RUNS} runs done" in str(info.value)
-    assert f"--resume {out}" in str(info.value)
+    assert f"patronage resume {out}" in str(info.value)
 
     # a resume that does not match the batch is refused and changes nothing
     saved = (out / "manifest.json").read_bytes()
@@ -110,8 +110,8 @@ def test_resume_after_sigkill(tmp_path, uninterrupted):
     assert "cannot resume" in changed.err
     assert (out / "manifest.json").read_bytes() == saved
 
-    # the same command with --resume finishes it
-    resumed = run_cli("batch", SYRIA, *KILL_ARGS, "--workers", "2", "--resume", out)
+    # `patronage resume DIR` finishes it from what the folder records
+    resumed = run_cli("resume", out, "--workers", "2", "--no-progress", "--quiet")
     assert resumed.code == 0, resumed.err
     assert_complete_and_equal(out, uninterrupted, KILL_RUNS)
 
@@ -130,7 +130,7 @@ def test_ctrl_c_stops_cleanly_and_resumes(tmp_path, uninterrupted):
             proc.wait()
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
-    assert f"--resume {out}" in stderr
+    assert f"patronage resume {out}" in stderr
     m = manifest(out)
     assert m["status"] == "stopped"
     assert m["runs"]["done"] < KILL_RUNS
@@ -169,7 +169,7 @@ def stopped(tmp_path, monkeypatch):
         m.setattr(cli_batch, "make_executor", lambda *a, **k: StopAfter(2))
         result = batch(out, *CHUNKED)
     assert result.code == 130
-    assert f"--resume {out}" in result.err
+    assert f"finish it with: patronage resume {out}" in result.err
     return out
 
 
@@ -185,12 +185,12 @@ def test_stopped_folder(stopped):
     assert m["chunks_done"] == [0, 1]
     assert m["runs"]["done"] == 6
     assert sorted(p.name for p in (stopped / "chunks").glob("*.parquet")) == [
-        f"{i:06d}-{t}.parquet" for i in (0, 1) for t in ("events", "runs", "series")
+        f"{i:06d}-{t}.parquet" for i in (0, 1) for t in ("events", "outcomes", "runs", "series")
     ]
     with pytest.raises(InputError) as info:
         open_results(stopped)
     assert "6 of 18 runs done" in str(info.value)
-    assert "--resume" in str(info.value)
+    assert f"patronage resume {stopped}" in str(info.value)
     summary = run_cli("summary", stopped)
     assert summary.code == 2
     assert len(summary.err_lines) == 1
@@ -230,19 +230,31 @@ def test_resume_with_out_equal_to_resume(stopped, ref):
     assert_complete_and_equal(stopped, ref, 18)
 
 
+def test_resume_command_finishes_a_stopped_batch_without_retyping(stopped, ref):
+    result = run_cli("resume", stopped, "--workers", "1", "--no-progress", "--quiet")
+    assert result.code == 0, result.err
+    assert_complete_and_equal(stopped, ref, 18)
+
+
+def test_resume_command_refuses_a_folder_that_is_not_a_batch(tmp_path):
+    result = run_cli("resume", tmp_path / "nope")
+    assert result.code == 2
+    assert len(result.err_lines) == 1 and "no such result folder" in result.err
+
+
 @pytest.mark.parametrize(
-    "change",
+    "change, named, then, now",
     [
-        ("--set", "withdrawal.start=4"),  # another scenario
-        ("--replicates", "7"),  # another design
-        ("--sweep", "withdrawal.level=0,1"),
-        ("--sweep", "withdrawal.start=2,3,4"),
-        ("--seed", "4"),
-        ("--steps", "12"),
-        ("--series", "none"),
+        (("--set", "withdrawal.start=4"), "--set", "[]", '["withdrawal.start=4"]'),
+        (("--replicates", "7"), "--replicates", "6", "7"),
+        (("--sweep", "withdrawal.level=0,1"), "--sweep", "[0, 0.5, 1]", "[0, 1]"),
+        (("--sweep", "withdrawal.start=2,3,4"), "--sweep", "withdrawal.level", "withdrawal.start"),
+        (("--seed", "4"), "--seed", "3", "4"),
+        (("--steps", "12"), "--steps", "24", "12"),
+        (("--series", "none"), "--series", "every=6", "none"),
     ],
 )
-def test_mismatched_resume_is_refused(stopped, change):
+def test_mismatched_resume_is_refused(stopped, change, named, then, now):
     args = list(CHUNKED)
     if change[0] in args:  # replace the option's value
         args[args.index(change[0]) + 1] = change[1]
@@ -253,6 +265,11 @@ def test_mismatched_resume_is_refused(stopped, change):
     assert result.code == 2
     assert len(result.err_lines) == 1, result.err
     assert "cannot resume" in result.err
+    # the option that differs is named, with the folder's value and the command's
+    assert f"{named} differs" in result.err
+    this_folder, this_command = result.err.split("this folder's batch:")[1].split("this command:")
+    assert then in this_folder and now in this_command
+    assert f"patronage resume {stopped}" in result.err
     assert "Traceback" not in result.err
     assert {p.name: p.read_bytes() for p in stopped.rglob("*") if p.is_file()} == saved
 

@@ -55,7 +55,8 @@ def test_manifest_provenance(ref):
     assert m["scenario"]["sha256"] == hashlib.sha256(text.encode()).hexdigest()
     assert m["scenario"]["name"] == "syria_withdrawal"
     assert m["scenario"]["overrides"] == []
-    assert m["scenario"]["resolved"]["withdrawal"]["level"] is not None
+    assert "resolved" not in m["scenario"]  # the scenario is stored once, as its text
+    assert open_results(ref).resolved["withdrawal"]["level"] is not None
     assert m["design"] == {
         "sweeps": {"withdrawal.level": [0, 0.5, 1]},
         "samples": {},
@@ -87,7 +88,7 @@ def test_manifest_records_overrides(tmp_path):
     assert result.code == 0, result.err
     m = manifest(out)
     assert m["scenario"]["overrides"] == ["withdrawal.start=5"]
-    assert m["scenario"]["resolved"]["withdrawal"]["start"] == 5
+    assert open_results(out).resolved["withdrawal"]["start"] == 5
     assert m["scenario"]["text"] == SYRIA.read_text()  # the file as read, overrides apart
 
 
@@ -165,12 +166,12 @@ def test_verify_sample_larger_than_the_batch(ref):
     assert report.checked == list(range(len(LEVELS) * REPLICATES))
 
 
-def rewrite_runs(folder, run_id: int, column: str, delta: float) -> None:
-    """Change one value of runs.parquet and update the manifest so the folder still opens."""
-    path = folder / "runs.parquet"
+def rewrite_outcomes(folder, run_id: int, partner: str, column: str, delta: float) -> None:
+    """Change one value of outcomes.parquet and update the manifest so the folder still opens."""
+    path = folder / "outcomes.parquet"
     table = pq.read_table(path)
     frame = table.to_pandas()
-    row = frame.index[frame["run_id"] == run_id][0]
+    row = frame.index[(frame["run_id"] == run_id) & (frame["partner"] == partner)][0]
     frame.loc[row, column] += delta
     pq.write_table(
         pa.Table.from_pandas(frame, schema=table.schema, preserve_index=False),
@@ -178,14 +179,15 @@ def rewrite_runs(folder, run_id: int, column: str, delta: float) -> None:
         compression="zstd",
     )
     m = manifest(folder)
-    m["tables"]["runs"] = sha256(path)
+    m["tables"]["outcomes"] = sha256(path)
     (folder / "manifest.json").write_text(json.dumps(m, indent=2))
 
 
 def test_verify_names_a_tampered_run(folder):
-    rewrite_runs(folder, run_id=13, column="hezbollah.loyalty", delta=1e-9)
+    rewrite_outcomes(folder, run_id=13, partner="hezbollah", column="loyalty", delta=1e-9)
     results = open_results(folder)  # the hashes agree: only a re-run can tell
-    assert results.runs.loc[results.runs["run_id"] == 13, "hezbollah.loyalty"].notna().all()
+    out = results.outcomes
+    assert out.loc[(out["run_id"] == 13) & (out["partner"] == "hezbollah"), "loyalty"].notna().all()
 
     report = verify(results, sample=100)
     assert not report.ok
@@ -194,7 +196,7 @@ def test_verify_names_a_tampered_run(folder):
     result = run_cli("verify", folder, "--sample", "100")
     assert result.code == 1
     assert "run 13 differs" in result.err
-    assert "runs" in result.err
+    assert "outcomes" in result.err
     assert "1 of 18 sampled runs differ" in result.err
     assert not re.search(r"run (?!13\b)\d+ differs", result.err)
 

@@ -501,6 +501,6 @@ def test_event_rows_in_the_run_tables(syria_path):
         assert run_id == 5 and isinstance(step, int) and partner and kind and origin and cause
         assert trigger in (*GAP_TERMS, "initial_state", "strength_below_threat")
     first = {(p, k): s for _, s, p, k, *_ in reversed(result.events)}
-    for pid in load(syria_path).scenario.partner_ids():
-        assert result.run[f"{pid}.realign_step"] == first.get((pid, "realign"))
-        assert result.run[f"{pid}.collapse_step"] == first.get((pid, "collapse"))
+    for i, pid in enumerate(load(syria_path).scenario.partner_ids()):
+        assert result.final["realign_step"][i] == first.get((pid, "realign"), -1)
+        assert result.final["collapse_step"][i] == first.get((pid, "collapse"), -1)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import colorsys
 from pathlib import Path
 
 import matplotlib.colors as mcolors
 import numpy as np
 import pytest
-from analysis_fixtures import LEVELS, REPS, STEPS, make_batch
+from analysis_fixtures import LEVELS, REPS, STEPS, SYRIA, make_batch
 from matplotlib.collections import PathCollection
 from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
@@ -19,6 +20,7 @@ from patronage.errors import InputError
 from patronage.reporting import plots
 from patronage.reporting.plots import style
 from patronage.results.folder import Results
+from patronage.scenario.loader import load
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +44,13 @@ def _rgba(colour) -> tuple:
 
 
 def _title(fig: Figure) -> str:
-    return fig.get_suptitle()
+    """The short title and the caption below the panels: what a reader sees."""
+    return style.caption_of(fig)
+
+
+def _medians(ax) -> list:
+    """Solid lines (runs still with the incumbent); dashed ones follow a realigned partner."""
+    return [line for line in ax.lines if line.get_linestyle() == "-"]
 
 
 @pytest.fixture(scope="module")
@@ -57,10 +65,18 @@ def test_partner_colours_are_colour_blind_safe_and_stable():
     a = plots.partner_colors(["hezbollah", "assad", "hamas"])
     b = plots.partner_colors(["hamas", "assad", "hezbollah"])
     assert a == b  # by sorted position, not by order given
-    assert set(a.values()) <= set(style.OKABE_ITO)
     assert len(set(a.values())) == 3
-    many = plots.partner_colors([f"p{i:02d}" for i in range(17)])
-    assert len(set(many.values())) == 17  # Okabe-Ito then Paul Tol muted: all distinct
+    twelve = plots.partner_colors([f"p{i:02d}" for i in range(12)])
+    assert len(set(twelve.values())) == 12  # distinct for up to twelve partners
+    # the bundled scenarios' seven partners never share a hue family (assad and
+    # pmf_leadership were two blues, 3 degrees of hue apart): chromatic colours differ in hue
+    # by 14 degrees or more (the closest pair, orange and olive, are 15 apart; the blues 3)
+    bundled = plots.partner_colors(load(SYRIA).scenario.partner_ids()).values()
+    hls = [colorsys.rgb_to_hls(*mcolors.to_rgb(c)) for c in bundled]
+    hues = [h * 360 for h, _, sat in hls if sat > 0.2]
+    assert len(hues) >= len(hls) - 1  # at most one black or grey
+    gaps = [min(abs(a - b), 360 - abs(a - b)) for i, a in enumerate(hues) for b in hues[i + 1 :]]
+    assert min(gaps) >= 14
 
 
 # --- 1. trajectories --------------------------------------------------------------------------
@@ -72,29 +88,40 @@ def test_trajectories(base, colours):
     assert len(axes) == 3
     n = len(base.partners)
     for ax, var in zip(axes, ("loyalty", "trust", "dependence"), strict=True):
-        assert ax.get_ylabel() == f"{var} score (0-1)"
+        assert ax.get_ylabel() == f"{var} (0-1)"
         assert var.capitalize() in ax.get_title() and "10-90%" in ax.get_title()
-        assert len(ax.lines) == n  # the medians
+        assert len(_medians(ax)) == n  # the medians with the incumbent
         assert len(ax.collections) == n  # the 10-90% bands
-        for line in ax.lines:
+        for line in _medians(ax):
             assert _rgba(line.get_color()) == _rgba(colours[line.get_label()])
     assert axes[-1].get_xlabel() == "step (months)"
     assert "Loyalty, trust and dependence" in _title(fig)
     assert f"{REPS} runs, withdrawal.level = 1" in _title(fig)
     legend = axes[0].get_legend()
     assert [t.get_text() for t in legend.get_texts()] == base.partners
-    # the median of assad's loyalty at step 24 equals the series' median
+    # the median of assad's loyalty at step 24 is the series' median over the runs where assad
+    # is still with the incumbent; the dashed line, over those where it has realigned
     s = base.series
     runs = base.runs[base.runs["param.withdrawal.level"] == 1]["run_id"]
-    want = s[(s.partner == "assad") & (s.step == 24) & s.run_id.isin(runs)]["loyalty"].median()
+    at = s[(s.partner == "assad") & (s.step == 24) & s.run_id.isin(runs)]
+    stayed = at[at["patron"] == base.incumbent]["loyalty"]
     line = next(x for x in axes[0].lines if x.get_label() == "assad")
     x, y = line.get_data()
-    assert y[list(x).index(24)] == pytest.approx(want)
+    assert y[list(x).index(24)] == pytest.approx(stayed.median())
+    left = at[at["patron"] != base.incumbent]["loyalty"]
+    dashed = [ln for ln in axes[0].lines if ln.get_linestyle() == "--"]
+    if len(left) >= min(len(runs), max(5, int(0.1 * len(runs)))):
+        assert any(
+            _rgba(ln.get_color()) == _rgba(colours["assad"])
+            and 24 in list(ln.get_xdata())
+            and ln.get_ydata()[list(ln.get_xdata()).index(24)] == pytest.approx(left.median())
+            for ln in dashed
+        )
 
 
 def test_trajectories_of_chosen_partners_and_point(base):
     fig = plots.trajectories(base, partners=["assad", "hezbollah"], where={"withdrawal.level": 0})
-    assert all(len(ax.lines) == 2 for ax in fig.axes)
+    assert all(len(_medians(ax)) == 2 for ax in fig.axes)
     assert "withdrawal.level = 0" in _title(fig)
     with pytest.raises(InputError, match="no such partner"):
         plots.trajectories(base, partners=["nobody"])
@@ -117,15 +144,16 @@ def test_cumulative(base, colours):
     assert "realignment" in realign.get_title() and "collapse" in collapse.get_title()
     assert realign.get_ylabel() == "P(realignment by step) (0-1)"
     assert collapse.get_xlabel() == "step (months)"
-    assert "realigned / collapsed" in _title(fig)
+    assert "Realigned / collapsed" in _title(fig)
     n = len(base.partners)
     assert len(realign.lines) == n and len(collapse.lines) == n
-    runs = base.runs[base.runs["param.withdrawal.level"] == 1]
+    finals = base.finals()
+    finals = finals[finals["param.withdrawal.level"] == 1]
     for ax, outcome in ((realign, "realign"), (collapse, "collapse")):
         for line in ax.lines:
             pid = line.get_label()
             x, y = line.get_data()
-            steps = runs[f"{pid}.{outcome}_step"].astype(float)
+            steps = finals.loc[finals["partner"] == pid, f"{outcome}_step"].astype(float)
             assert y[-1] == pytest.approx(steps.notna().mean())  # by the horizon
             assert y[list(x).index(20)] == pytest.approx((steps <= 20).mean())
             assert np.all(np.diff(y) >= 0)
@@ -141,7 +169,8 @@ def test_tipping_curve(base, colours):
     n = len(base.partners)
     assert len(ax.lines) == n and len(ax.collections) == n  # curves and Wilson bands
     assert ax.get_xlabel() == "withdrawal.level (swept value)"
-    assert ax.get_ylabel() == f"P(realign by step {STEPS}) (0-1)"
+    assert ax.get_ylabel() == "P(realign by the horizon)"
+    assert f"step {STEPS}" in _title(fig)
     assert "Tipping curve" in _title(fig) and "Wilson 95% bands" in _title(fig)
     summary = base.summary()
     for line in ax.lines:
@@ -208,8 +237,12 @@ def test_side_by_side(base, cut, colours):
     # the points are the probabilities at the default design point
     marker_line = fig.axes[0].containers[0].lines[0]
     y = marker_line.get_ydata()
-    runs = base.runs[base.runs["param.withdrawal.level"] == 1]
-    want = [runs[f"{p}.realign_step"].notna().mean() for p in sorted(base.partners)]
+    finals = base.finals()
+    finals = finals[finals["param.withdrawal.level"] == 1]
+    want = [
+        finals.loc[finals["partner"] == p, "realign_step"].notna().mean()
+        for p in sorted(base.partners)
+    ]
     assert np.allclose(y, want)
 
 
@@ -219,7 +252,7 @@ def test_side_by_side(base, cut, colours):
 def test_network(base):
     fig = plots.network(base, step=24)
     (ax,) = fig.axes
-    resolved = base.manifest["scenario"]["resolved"]["partners"]
+    resolved = base.resolved["partners"]
     edges = sum(len(p.get("watches") or {}) for p in resolved)
     arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
     assert len(arrows) == edges
@@ -263,7 +296,12 @@ def test_patron_states_agree_with_the_series(base):
 def test_standard_set_of_two_batches(base, cut):
     stems = [stem for stem, _ in plots.standard_figures([base, cut], step=24)]
     kinds = ("trajectories", "cumulative", "tipping", "network")
-    assert stems == [f"{b}-{k}" for b in ("base", "cut") for k in kinds] + ["side_by_side"]
+    levels = [f"-withdrawal.level_{v}" for v in (0, 1)]  # one figure per swept level
+    want = []
+    for b in ("base", "cut"):
+        for k in kinds:
+            want += [f"{b}-{k}"] if k == "tipping" else [f"{b}-{k}{lv}" for lv in levels]
+    assert stems == want + [f"side_by_side{lv}" for lv in levels]
 
 
 def test_plot_command_writes_the_standard_set(grid, tmp_path, capsys):
@@ -273,7 +311,16 @@ def test_plot_command_writes_the_standard_set(grid, tmp_path, capsys):
     assert cli.main(["plot", str(grid.path), "--out", str(out), "--step", "24"]) == 0
     printed = capsys.readouterr().out.split()
     names = [Path(p).name for p in printed]
-    assert names == ["trajectories.png", "cumulative.png", "tipping.png", "network.png"]
+    # two swept fields of two values: a figure per point, named by it, and one tipping map
+    points = [p for p in grid.manifest["points"]]
+    assert len(points) == 4
+    for kind in ("trajectories", "cumulative", "network"):
+        per_point = [n for n in names if n.startswith(f"{kind}-")]
+        assert len(per_point) == len(points), kind
+        for point in points:
+            label = "-".join(f"{k}_{v:g}" for k, v in point.items())
+            assert f"{kind}-{label}.png" in names
+    assert "tipping.png" in names and len(names) == 3 * len(points) + 1
     for name in names:
         data = (out / name).read_bytes()
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from analysis_fixtures import LEVELS, REPS, make_batch
 
+from patronage.analysis.compare import compare
 from patronage.cli import main as cli
 from patronage.reporting.html import write_report
 
@@ -95,8 +97,9 @@ def test_report_is_one_self_contained_page(two):
 
 def test_report_embeds_every_figure_as_png(two):
     _, page = two
-    # per batch: trajectories, cumulative, tipping, network; then side by side
-    assert len(page.images) == 9
+    # per batch and swept level (2): trajectories, cumulative, network; per batch a tipping
+    # curve; then side by side per level
+    assert len(page.images) == 2 * (3 * 2 + 1) + 2
     for image in page.images:
         assert image["src"].startswith("data:image/png;base64,")
         png = base64.b64decode(image["src"].split(",", 1)[1], validate=True)
@@ -108,7 +111,7 @@ def test_report_embeds_every_figure_as_png(two):
 
 
 def test_report_tables(two, base, cut):
-    _, page = two
+    raw, page = two
     by_class: dict[str, list[dict]] = {}
     for table in page.tables:
         by_class.setdefault(table["class"], []).append(table)
@@ -121,7 +124,16 @@ def test_report_tables(two, base, cut):
     comparison = by_class["comparison"][0]
     assert comparison["header"][:3] == ["withdrawal.level", "partner", "outcome"]
     assert "B - A [95% CI]" in comparison["header"] and "p (Holm)" in comparison["header"]
-    assert len(comparison["rows"]) == len(LEVELS) * len(base.partners) * 2
+    # rows where both batches are 0 are folded into one line with their count, and the
+    # rows shown come largest difference first
+    compared = compare(base, cut)
+    both_zero = int(((compared["k_a"] == 0) & (compared["k_b"] == 0)).sum())
+    assert len(comparison["rows"]) == len(compared) - both_zero
+    if both_zero:
+        assert f"{both_zero} more rows where both A and B are 0" in raw
+    diffs = [row[comparison["header"].index("B - A [95% CI]")] for row in comparison["rows"]]
+    sizes = [abs(float(d.split()[0])) for d in diffs if d != "-"]
+    assert sizes == sorted(sizes, reverse=True)
     assert all(
         row[comparison["header"].index("test")].startswith("McNemar") for row in comparison["rows"]
     )
@@ -153,3 +165,19 @@ def test_report_escapes_text_and_reports_refused_comparisons(batch_root, tmp_pat
     assert not [t for t in page.tables if t["class"] == "comparison"]
     assert not list(out.parent.glob(".*"))  # written atomically
     assert cli.main(["report", str(evil.path), "--out", str(tmp_path)]) == 2  # a folder
+
+
+def test_report_opens_with_a_headline_and_contents(two, base):
+    raw, _ = two
+    text = re.sub(r"<[^>]+>", " ", raw)
+    headline = raw.index('id="headline"')
+    assert headline < raw.index('id="contents"') < raw.index('id="batch-0"')
+    # generated from the tables: the likeliest mover at the last level, with its probability
+    summary = base.summary()
+    last = summary[summary["param.withdrawal.level"] == LEVELS[-1]]
+    top = last.sort_values("p_realign", ascending=False).iloc[0]
+    assert f"{top.partner} realigns in {top.p_realign:.0%} of runs" in text
+    for anchor in ("#headline", "#batch-0", "#batch-1", "#comparison", "#figures"):
+        assert f'href="{anchor}"' in raw
+    for figure_id in re.findall(r'<figure id="([^"]+)"', raw):
+        assert f'href="#{figure_id}"' in raw  # every figure is in the contents

@@ -54,7 +54,7 @@ from patronage.analysis.stats import (
     newcombe_paired,
     two_proportion_test,
 )
-from patronage.errors import InputError
+from patronage.errors import InputError, listed
 from patronage.results.folder import Results, open_results
 
 COLUMNS = [
@@ -220,19 +220,17 @@ def _common_partners(
     partners = [p for p in pa if p in pb]
     notes: list[str] = []
     if only_a or only_b:
-        listed = (
-            f"only in A: {', '.join(only_a) or 'none'}; only in B: {', '.join(only_b) or 'none'}"
-        )
+        which = f"only in A: {listed(only_a)}; only in B: {listed(only_b)}"
         if not common:
             raise InputError(
-                f"the batches have different partners ({listed}); add --common to compare "
+                f"the batches have different partners ({which}); add --common to compare "
                 "the partners both have",
                 source="compare",
             )
         if not partners:
-            raise InputError(f"the batches have no partner in common ({listed})", source="compare")
+            raise InputError(f"the batches have no partner in common ({which})", source="compare")
         notes.append(
-            f"compared on the {len(partners)} partners both batches have; left out {listed}"
+            f"compared on the {len(partners)} partners both batches have; left out {which}"
         )
     return partners, only_a, only_b, notes
 

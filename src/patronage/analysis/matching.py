@@ -124,7 +124,7 @@ def align_sweeps(a: Results, b: Results, common: bool) -> tuple[Keep, list[str],
     at: dict[str, Any] = {}
     for name in sweeps:
         try:
-            at[name] = matching_value(value_at(fixed.manifest["scenario"]["resolved"], name))
+            at[name] = matching_value(value_at(fixed.resolved, name))
         except KeyError:
             at[name] = None
     found = all(at[name] in [matching_value(v) for v in sweeps[name]] for name in sweeps)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 __all__ = [
     "EXACT_MCNEMAR_BELOW",
@@ -127,11 +126,15 @@ def two_proportion_test(k1: int, n1: int, k2: int, n2: int) -> tuple[float, str]
     total = table.sum()
     expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / total
     if (expected < FISHER_BELOW).any():
+        from scipy import stats  # imported on demand: summaries need no scipy
+
         _, p = stats.fisher_exact(table.astype(int))
         return float(min(1.0, p)), "Fisher exact"
     pooled = (k1 + k2) / total
     se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
     z = (k1 / n1 - k2 / n2) / se
+    from scipy import stats
+
     return float(2 * stats.norm.sf(abs(z))), "z test"
 
 
@@ -142,6 +145,8 @@ def mcnemar_test(first_only: int, second_only: int) -> tuple[float, str]:
     the discordant pairs number fewer than 25; otherwise the chi-square statistic with
     continuity correction, (|b - c| - 1)^2 / (b + c), on 1 degree of freedom.
     """
+    from scipy import stats
+
     b, c = int(first_only), int(second_only)
     m = b + c
     if m == 0:

@@ -69,14 +69,22 @@ def summarize(
         collapsed=("collapsed", "sum"),
         median_realign_step=("realign_step", "median"),
     ).reset_index()
-    top = (
+    # The most frequent new patron of each row (ties: the first by name), counted at once
+    # rather than group by group: a 100,000-partner batch has that many groups.
+    counts = (
         finals.dropna(subset=["new_patron"])
-        .groupby(keys, sort=True, observed=True)["new_patron"]
-        .agg(lambda s: s.value_counts().sort_index().idxmax())
-        .rename("top_new_patron")
+        .groupby([*keys, "new_patron"], sort=False, dropna=False, observed=True)
+        .size()
+        .rename("count")
+        .reset_index()
+        .sort_values(["count", "new_patron"], ascending=[False, True], kind="stable")
+        .drop_duplicates(keys)
+        .rename(columns={"new_patron": "top_new_patron"})
     )
-    out = out.merge(top.reset_index(), how="left", on=keys)
+    out = out.merge(counts[[*keys, "top_new_patron"]], how="left", on=keys)
     out = out.merge(final_shares(finals, keys), how="left", on=keys)
+    # a plain float column (NaN when nothing realigned), as before the steps were Int32
+    out["median_realign_step"] = out["median_realign_step"].astype("float64")
     out["p_realign"] = out["realigned"] / out["runs"]
     out["p_realign_low"], out["p_realign_high"] = wilson_interval(out["realigned"], out["runs"])
     out["p_collapse"] = out["collapsed"] / out["runs"]

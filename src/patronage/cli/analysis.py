@@ -25,24 +25,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("a", metavar="A", help="result folder of the reference batch")
     p.add_argument("b", metavar="B", help="result folder of the batch compared with A")
-    p.add_argument("--format", choices=FORMATS, default="table")
-    p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="table or markdown for people, csv or json for programs (default: table)",
+    )
+    p.add_argument(
+        "--out", metavar="FILE", help="write to FILE instead of stdout (default: stdout)"
+    )
     p.add_argument(
         "--common",
         action="store_true",
         help="compare on the partners (and swept values) both batches have, saying which "
-        "were left out, instead of refusing",
+        "were left out, instead of refusing (default: off)",
     )
     p.add_argument(
         "--horizon",
         type=whole_number(0),
         metavar="N",
-        help="cut both batches to their first N steps (needed when their horizons differ)",
+        help="cut both batches to their first N steps (needed when their horizons differ; "
+        "default: their common horizon)",
     )
     p.add_argument(
         "--unpaired",
         action="store_true",
-        help="compare as independent samples even when the runs could be paired",
+        help="compare as independent samples even when the runs could be paired (default: "
+        "paired when both batches share seed and design)",
     )
     p.set_defaults(handler=cmd_compare)
 
@@ -50,8 +59,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "plot", help="write the standard set of figures of one or more result folders"
     )
     p.add_argument("folders", nargs="+", metavar="DIR", help="result folders")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder for the figures")
-    p.add_argument("--format", choices=("png", "svg", "pdf"), default="png")
+    p.add_argument(
+        "--out", required=True, metavar="DIR", help="folder for the figures (created if needed)"
+    )
+    p.add_argument(
+        "--format",
+        choices=("png", "svg", "pdf"),
+        default="png",
+        help="image format of the figures (default: png)",
+    )
     p.add_argument(
         "--step", type=whole_number(0), metavar="N", help="step of the network (default: horizon)"
     )
@@ -65,8 +81,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--step", type=whole_number(0), metavar="N", help="step of the network (default: horizon)"
     )
-    p.add_argument("--common", action="store_true", help="as in compare")
-    p.add_argument("--horizon", type=whole_number(0), metavar="N", help="as in compare")
+    p.add_argument(
+        "--common",
+        action="store_true",
+        help="compare on the partners both batches have, as in compare (default: off)",
+    )
+    p.add_argument(
+        "--horizon",
+        type=whole_number(0),
+        metavar="N",
+        help="cut the batches to their first N steps, as in compare (default: off)",
+    )
     p.set_defaults(handler=cmd_report)
 
 

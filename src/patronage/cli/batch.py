@@ -1,4 +1,4 @@
-"""CLI commands for batches: batch, summary, verify."""
+"""CLI commands for batches: batch, resume, summary, verify."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from patronage.experiments.design import (
 )
 from patronage.experiments.design_file import read_design
 from patronage.experiments.executors import default_workers, make_executor
-from patronage.reporting.tables import FORMATS, SUMMARY_NOTE, render, summary_display
+from patronage.reporting.tables import FORMATS, SUMMARY_NOTE, render, render_summary
 from patronage.results import store
 from patronage.results.folder import open_results
 from patronage.scenario.loader import LoadedScenario, load
@@ -32,95 +32,178 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "batch", help="run a scenario many times over a design; write a result folder"
     )
-    p.add_argument("scenario", help="scenario file (YAML)")
+    p.add_argument("scenario", help="scenario file (.yaml or .json)")
     p.add_argument(
         "--replicates",
         type=positive_int,
-        help=f"runs per design point (default: scenario's batch, else {DEFAULT_REPLICATES})",
+        help=f"runs per design point (default: the scenario's batch, else {DEFAULT_REPLICATES})",
     )
     p.add_argument(
         "--sweep",
         action="append",
         default=[],
         metavar="PATH=V1,V2|START:STOP:STEP",
-        help="full-factorial sweep of a field (repeatable)",
+        help="full-factorial sweep of a field (repeatable; default: none)",
     )
     p.add_argument(
         "--sample",
         action="append",
         default=[],
         metavar="PATH=LOW:HIGH",
-        help="Latin hypercube range of a field (repeatable; with --samples)",
+        help="Latin hypercube range of a field (repeatable, with --samples; default: none)",
     )
-    p.add_argument("--samples", type=positive_int, help="number of Latin hypercube points")
+    p.add_argument(
+        "--samples",
+        type=positive_int,
+        metavar="N",
+        help="number of Latin hypercube points (each run --replicates times; default: none)",
+    )
     p.add_argument(
         "--design",
         metavar="FILE",
         help="explicit design points: a .csv or .parquet file with one column per dotted "
-        "path and one row per point (replaces the scenario's sweeps and samples)",
+        "path and one row per point (replaces the scenario's sweeps and samples; default: none)",
     )
     p.add_argument(
         "--precision",
         type=float,
         metavar="H",
         help="add replicates in rounds until every reported 95%% interval is at most +/-H "
-        "(--replicates is the first round)",
+        "(--replicates is the first round; default: off)",
     )
     p.add_argument(
         "--max-replicates",
         type=positive_int,
+        metavar="N",
         default=MAX_REPLICATES,
         help=f"with --precision: stop at this many replicates per point (default {MAX_REPLICATES})",
     )
-    p.add_argument("--seed", type=seed, help="batch seed (default: scenario's batch, else 0)")
+    p.add_argument("--seed", type=seed, help="batch seed (default: the scenario's batch, else 0)")
+    add_run_options(p)
     p.add_argument(
-        "--workers",
-        type=positive_int,
-        default=None,
-        help="worker processes (default: the number of cores)",
+        "--engine",
+        choices=ENGINES,
+        default="mesa",
+        help="mesa: the readable reference, one run at a time; ensemble: all runs of a "
+        "design point at once on arrays, bit-identical and 100x faster (default: mesa)",
     )
-    p.add_argument("--executor", choices=("local", "dask"), default="local")
-    p.add_argument("--scheduler", help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786")
-    p.add_argument("--engine", choices=ENGINES, default="mesa")
-    p.add_argument("--steps", type=positive_int, help="horizon in steps (default: scenario's)")
+    p.add_argument(
+        "--steps", type=positive_int, metavar="N", help="horizon in steps (default: scenario's)"
+    )
     add_series(p)
-    p.add_argument("--out", help="result folder (default results/<scenario>-<timestamp>)")
-    p.add_argument("--resume", metavar="DIR", help="finish a batch that was stopped")
-    p.add_argument("--force", action="store_true", help="replace an existing --out folder")
-    p.add_argument("--chunk-runs", type=positive_int, help="runs per chunk (default by engine)")
-    p.add_argument("--format", choices=FORMATS, default="table", help="summary format")
-    p.add_argument("--quiet", action="store_true", help="print no summary")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="result folder (default: results/<scenario>-<timestamp>)",
+    )
+    p.add_argument(
+        "--resume",
+        metavar="DIR",
+        help="finish a stopped batch with this same command (or use `patronage resume DIR`; "
+        "default: start a new batch)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="replace an existing --out folder (default: off)"
+    )
+    p.add_argument(
+        "--chunk-runs",
+        type=positive_int,
+        metavar="N",
+        help="runs per chunk, the unit of storage and resumption (default: 20 for mesa, "
+        "2000 for ensemble)",
+    )
+    add_summary_options(p)
     add_set(p)
     p.set_defaults(handler=cmd_batch)
 
+    p = sub.add_parser(
+        "resume", help="finish a stopped batch from what its folder records (no retyping)"
+    )
+    p.add_argument("folder", metavar="DIR", help="the result folder of the stopped batch")
+    add_run_options(p)
+    add_summary_options(p)
+    p.set_defaults(handler=cmd_resume)
+
     p = sub.add_parser("summary", help="print the summary table of a result folder")
-    p.add_argument("folder")
-    p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("folder", metavar="DIR", help="a result folder (of run or batch)")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="table or markdown for people (the likeliest rows of a long table), csv or json "
+        "for programs (every row) (default: table)",
+    )
+    p.add_argument(
+        "--all", action="store_true", help="print every row, however many (default: off)"
+    )
     p.add_argument(
         "--by",
         action="append",
-        metavar="PATH",
-        help="group by these design fields instead of the sweeps (repeatable)",
+        metavar="FIELD",
+        help="group by this design field instead of the swept ones (repeatable; default: "
+        "the swept fields)",
     )
     p.add_argument(
         "--bins",
         type=positive_int,
+        metavar="N",
         default=DEFAULT_BINS,
         help=f"bins of a continuous --by field, equal counts (default {DEFAULT_BINS})",
     )
     p.add_argument(
         "--groups",
         action="store_true",
-        help="also a row per group of partners (e.g. the PMF): any member",
+        help="also a row per group of partners (e.g. the PMF): any member (default: off)",
     )
     p.set_defaults(handler=cmd_summary)
 
     p = sub.add_parser("verify", help="re-run a sample of a folder's runs and compare rows")
-    p.add_argument("folder")
-    p.add_argument("--sample", type=positive_int, default=20, help="runs to re-run (default 20)")
-    p.add_argument("--seed", type=seed, default=0, help="seed of the sample drawn")
+    p.add_argument("folder", metavar="DIR", help="a result folder")
+    p.add_argument(
+        "--sample", type=positive_int, metavar="N", default=20, help="runs to re-run (default: 20)"
+    )
+    p.add_argument(
+        "--seed", type=seed, default=0, help="seed of the sample of runs drawn (default: 0)"
+    )
     p.set_defaults(handler=cmd_verify)
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """Options of how a batch is computed, which never change its tables."""
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        default=None,
+        help="worker processes (default: the number of cores for mesa, 1 for ensemble)",
+    )
+    p.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="local: a process pool on this machine; dask: a Dask cluster, local or at "
+        "--scheduler (default: local)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (default: shown)")
+
+
+def add_summary_options(p: argparse.ArgumentParser) -> None:
+    """How a finished batch prints its summary."""
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="format of the summary printed at the end (default: table)",
+    )
+    p.add_argument(
+        "--all", action="store_true", help="print every summary row (default: the likeliest)"
+    )
+    p.add_argument("--quiet", action="store_true", help="print no summary (default: off)")
 
 
 def build_design(args: argparse.Namespace, loaded: LoadedScenario) -> Design:
@@ -160,50 +243,72 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.resume and args.out and Path(args.out) != Path(args.resume):
         raise InputError("give either --out or --resume, not both", source="--resume")
     out = Path(args.resume or args.out or store.default_out(loaded.scenario.name))
+    return run_and_report(
+        args,
+        loaded,
+        design,
+        out,
+        steps=args.steps,
+        series_every=args.series,
+        engine=args.engine,
+        resume=bool(args.resume),
+        replace=args.force,
+        chunk_runs=args.chunk_runs,
+        precision=(args.precision, args.max_replicates) if args.precision is not None else None,
+    )
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from patronage.experiments.resume import recorded
+
+    out = Path(args.folder)
+    manifest = store.read_manifest(out)
+    if manifest.get("kind") != "batch":
+        raise InputError("cannot resume: not a batch folder", source=str(out))
+    loaded, design, options = recorded(manifest)
+    entry = manifest.get("precision")
+    precision = (entry["asked"], entry["max_replicates"]) if entry else None
+    return run_and_report(args, loaded, design, out, resume=True, precision=precision, **options)
+
+
+def run_and_report(
+    args: argparse.Namespace,
+    loaded: LoadedScenario,
+    design: Design,
+    out: Path,
+    precision: tuple[float, int] | None = None,
+    **batch,
+) -> int:
+    """Run (or finish) a batch, with --precision in rounds, then print its summary."""
     # The ensemble's parallelism is its arrays: a pool only pays for itself on big batches.
-    workers = args.workers or (1 if args.engine == "ensemble" else default_workers())
+    workers = args.workers or (1 if batch["engine"] == "ensemble" else default_workers())
     executor = make_executor(args.executor, workers, args.scheduler)
-    options = {
-        "steps": args.steps,
-        "series_every": args.series,
-        "engine": args.engine,
-        "chunk_runs": args.chunk_runs,
-        "progress": not args.no_progress,
-        "executor_name": args.executor,
-    }
+    progress = {"progress": not args.no_progress, "executor_name": args.executor}
     try:
-        if args.precision is not None:
+        if precision is not None:
             from patronage.analysis.precision import run_to_precision
 
+            replace = batch.pop("replace", False)
             manifest = run_to_precision(
                 loaded,
                 design,
                 out,
-                args.precision,
-                args.max_replicates,
-                resume=bool(args.resume),
-                replace_folder=args.force,
+                precision[0],
+                precision[1],
+                replace_folder=replace,
                 executor=executor,
-                **options,
+                **progress,
+                **batch,
             )
             print(precision_note(manifest["precision"]), file=sys.stderr)
         else:
-            manifest = run_batch(
-                loaded,
-                design,
-                out,
-                executor,
-                resume=bool(args.resume),
-                replace=args.force,
-                **options,
-            )
+            manifest = run_batch(loaded, design, out, executor, **progress, **batch)
     except KeyboardInterrupt:
-        print(f"stopped; finish it with the same command and --resume {out}", file=sys.stderr)
+        print(f"stopped; finish it with: patronage resume {out}", file=sys.stderr)
         return 130
     if not args.quiet:
-        results = open_results(out)
-        summary = results.summary()
-        print(render(summary, args.format, summary_display(summary)), flush=True)
+        summary = open_results(out).summary()
+        print(render_summary(summary, args.format, args.all), flush=True)
         if args.format == "table":
             print(SUMMARY_NOTE, file=sys.stderr, flush=True)
     failed = manifest["runs"]["failed"]
@@ -234,7 +339,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     human = args.format in ("table", "markdown")
     if note:
         print(f"summary: {note}", file=sys.stdout if human else sys.stderr)
-    print(render(summary, args.format, summary_display(summary)))
+    print(render_summary(summary, args.format, args.all))
     from patronage.analysis.sensitivity import INDICES, read_indices
     from patronage.reporting.sensitivity import indices_display
 

@@ -84,7 +84,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"the run failed: {failed['0']} (recorded in {out}/manifest.json)", file=sys.stderr)
         return 1
     print(run_report(result))
-    print(f"\nwrote {out}/ (manifest.json, runs.parquet, events.parquet, series.parquet)")
+    print(
+        f"\nwrote {out}/ (manifest.json, runs.parquet, outcomes.parquet, events.parquet, "
+        "series.parquet)"
+    )
     return 0
 
 
@@ -118,26 +121,51 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("validate", help="check scenario files against the schema")
-    p.add_argument("files", nargs="+", help="scenario files (YAML)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="scenario files (.yaml or .json)")
     add_set(p)
     p.set_defaults(handler=cmd_validate)
 
     p = sub.add_parser("run", help="run one scenario once and write a result folder")
-    p.add_argument("scenario", help="scenario file (YAML)")
-    p.add_argument("--seed", type=seed, default=0, help="seed of the run (default 0)")
-    p.add_argument("--steps", type=positive_int, help="horizon in steps (default: scenario's)")
-    p.add_argument("--out", help="result folder (default results/<scenario>-<timestamp>)")
-    p.add_argument("--force", action="store_true", help="replace an existing --out folder")
+    p.add_argument("scenario", help="scenario file (.yaml or .json)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the run (default: 0)")
+    p.add_argument(
+        "--steps", type=positive_int, metavar="N", help="horizon in steps (default: scenario's)"
+    )
+    p.add_argument(
+        "--out", metavar="DIR", help="result folder (default: results/<scenario>-<timestamp>)"
+    )
+    p.add_argument(
+        "--force", action="store_true", help="replace an existing --out folder (default: off)"
+    )
     add_series(p)
     add_set(p)
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("generate", help="write a random scenario of N partners (scale tests)")
-    p.add_argument("--partners", type=positive_int, required=True, help="number of partners")
-    p.add_argument("--degree", type=positive_int, default=8, help="peers each one watches")
-    p.add_argument("--seed", type=seed, default=0, help="seed of the random scenario")
-    p.add_argument("--steps", type=positive_int, default=120, help="horizon in steps")
-    p.add_argument("--out", required=True, help="file to write (.json or .yaml)")
+    p.add_argument(
+        "--partners", type=positive_int, metavar="N", required=True, help="number of partners"
+    )
+    p.add_argument(
+        "--degree",
+        type=positive_int,
+        metavar="K",
+        default=8,
+        help="peers each one watches (default: 8)",
+    )
+    p.add_argument("--seed", type=seed, default=0, help="seed of the random scenario (default: 0)")
+    p.add_argument(
+        "--steps",
+        type=positive_int,
+        metavar="N",
+        default=120,
+        help="horizon in steps (default: 120)",
+    )
+    p.add_argument(
+        "--out",
+        metavar="FILE",
+        required=True,
+        help="file to write: .json (fast at any size) or .yaml",
+    )
     p.set_defaults(handler=cmd_generate)
 
     from patronage.cli import batch as cli_batch

@@ -70,12 +70,18 @@ def add_set(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="PATH=VALUE",
         help="override a scenario field by dotted path, e.g. withdrawal.level=0.5 or "
-        "partners.hezbollah.dependence=0.9 (repeatable)",
+        "partners.hezbollah.dependence=0.9 (repeatable; default: none)",
     )
 
 
 class Parser(argparse.ArgumentParser):
-    """An argparse parser whose usage errors are one line with exit status 2."""
+    """An argparse parser whose usage errors are one line with exit status 2, and which
+    takes no abbreviated options (`--replicate 3` is an error, not --replicates): a
+    prefix that is unambiguous today can become ambiguous when an option is added."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         print(f"{self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
@@ -89,5 +95,6 @@ def add_series(p: argparse.ArgumentParser) -> None:
         type=series_option,
         default=1,
         metavar="all|none|every=K",
-        help="steps recorded in series.parquet (default all)",
+        help="steps recorded in series.parquet: every step, none, or every K-th step "
+        "(default: all)",
     )

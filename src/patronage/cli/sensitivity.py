@@ -35,10 +35,16 @@ def add_study_options(p: argparse.ArgumentParser, replicates: int) -> None:
     p.add_argument("--workers", type=positive_int, default=1, help="worker processes (default 1)")
     p.add_argument("--steps", type=positive_int, help="horizon in steps (default: scenario's)")
     p.add_argument("--out", help="result folder (default results/<scenario>-<timestamp>)")
-    p.add_argument("--resume", metavar="DIR", help="finish a folder that was stopped")
-    p.add_argument("--force", action="store_true", help="replace an existing --out folder")
-    p.add_argument("--format", choices=FORMATS, default="table", help="format of the table")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--resume", metavar="DIR", help="finish a folder that was stopped (default: start anew)"
+    )
+    p.add_argument(
+        "--force", action="store_true", help="replace an existing --out folder (default: off)"
+    )
+    p.add_argument(
+        "--format", choices=FORMATS, default="table", help="format of the table (default: table)"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (default: shown)")
     add_set(p)
 
 
@@ -72,20 +78,27 @@ def register(sub: argparse._SubParsersAction) -> None:
         "indices.parquet (indices per partner, output and factor, with 95% intervals).",
     )
     add_study_options(p, DEFAULT_REPLICATES)
-    p.add_argument("--method", choices=("morris", "sobol"), default="morris")
+    p.add_argument(
+        "--method",
+        choices=("morris", "sobol"),
+        default="morris",
+        help="morris: elementary effects, a cheap screening; sobol: variance-based first and "
+        "total indices (default: morris)",
+    )
     p.add_argument(
         "--factor",
         action="append",
         default=[],
         metavar="PATH=LOW:HIGH",
-        help="an input and its range (repeatable)",
+        help="an input and its range (repeatable; default: none)",
     )
     p.add_argument(
         "--factors",
         action="append",
         default=[],
         choices=FACTOR_SETS,
-        help="coefficients: every model coefficient over its studied range (docs/model.md)",
+        help="coefficients: every model coefficient over its studied range (docs/model.md; "
+        "default: none)",
     )
     p.add_argument(
         "--trajectories",

@@ -39,22 +39,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--partner", required=True, metavar="ID|all", help="the partner, or all partners"
     )
-    p.add_argument("--outcome", choices=OUTCOMES, default="realign")
+    p.add_argument(
+        "--outcome",
+        choices=OUTCOMES,
+        default="realign",
+        help="the outcome whose probability crosses the target (default: realign)",
+    )
     p.add_argument("--target", type=float, default=0.5, help="the probability (default 0.5)")
     p.add_argument(
         "--range", metavar="LOW:HIGH", help="range of the field (default 0:1 where valid)"
     )
-    p.add_argument("--levels", type=positive_int, default=21, help="levels of the coarse scan (21)")
     p.add_argument(
-        "--refine-levels", type=positive_int, default=11, help="levels per refinement (11)"
+        "--levels", type=positive_int, default=21, help="levels of the coarse scan (default: 21)"
+    )
+    p.add_argument(
+        "--refine-levels", type=positive_int, default=11, help="levels per refinement (default: 11)"
     )
     p.add_argument(
         "--refine-replicates",
         type=positive_int,
         default=1000,
-        help="replicates per refined level (1000)",
+        help="replicates per refined level (default: 1000)",
     )
-    p.add_argument("--rounds", type=positive_int, default=2, help="refinement rounds (2)")
+    p.add_argument("--rounds", type=positive_int, default=2, help="refinement rounds (default: 2)")
     p.set_defaults(handler=cmd_tipping)
 
 

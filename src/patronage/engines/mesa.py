@@ -1,4 +1,4 @@
-"""One run of the Mesa engine, turned into the rows of the three result tables.
+"""One run of the Mesa engine, turned into the rows of the result tables.
 
 A run is a pure function of (scenario, parameters, seed): it returns plain rows and never
 touches the disk, so the same function serves `patronage run`, local process pools and
@@ -13,16 +13,19 @@ from typing import Any
 import numpy as np
 
 from patronage.model.model import AllianceModel
-from patronage.model.outcomes import FINAL_FIELDS
+from patronage.model.outcomes import FINAL_FIELDS, STATUSES
 from patronage.results.store import GroupTables
-from patronage.scenario.schema import Scenario
+from patronage.scenario.schema import NONE_PATRON, Scenario
 
 
 @dataclass
 class RunResult:
-    """The rows one run contributes to runs, events and series."""
+    """The rows one run contributes to runs, outcomes, events and series. `final` holds
+    one list per outcome field, partner by partner in the scenario's order, with status
+    and patron as codes (into STATUSES and the alternatives) and -1 for no first step."""
 
     run: dict[str, Any]
+    final: dict[str, list] = field(default_factory=dict)
     events: list[tuple] = field(default_factory=list)
     series: list[tuple] = field(default_factory=list)
 
@@ -44,18 +47,25 @@ def simulate(
     first_step: dict[tuple[str, str], int] = {}
     for e in model.events:
         first_step.setdefault((e.partner, e.kind), e.step)
-    for p in model.partners:
+    codes = {
+        "status": {s: i for i, s in enumerate(STATUSES)},
+        "patron": {a: i for i, a in enumerate([*scenario.patron_ids(), NONE_PATRON])},
+    }
+    by_id = {p.partner_id: p for p in model.partners}
+    final: dict[str, list] = {f: [] for f in (*FINAL_FIELDS, "realign_step", "collapse_step")}
+    for pid in scenario.partner_ids():
+        p = by_id[pid]
         for f in FINAL_FIELDS:
             value = getattr(p, f)
-            row[f"{p.partner_id}.{f}"] = value if isinstance(value, str) else float(value)
-        row[f"{p.partner_id}.realign_step"] = first_step.get((p.partner_id, "realign"))
-        row[f"{p.partner_id}.collapse_step"] = first_step.get((p.partner_id, "collapse"))
+            final[f].append(codes[f][value] if f in codes else float(value))
+        final["realign_step"].append(first_step.get((pid, "realign"), -1))
+        final["collapse_step"].append(first_step.get((pid, "collapse"), -1))
     events = [
         (run_id, e.step, e.partner, e.kind, e.origin, e.target, e.cause, e.trigger)
         for e in model.events
     ]
     series = [(run_id, *r) for r in model.series] if series_every else []
-    return RunResult(row, events, series)
+    return RunResult(row, final, events, series)
 
 
 def run_group(
@@ -66,7 +76,7 @@ def run_group(
     series_every: int | None = 1,
     params: dict[str, float] | None = None,
 ) -> GroupTables:
-    """Runs of one design point with the Mesa engine, as the three result tables.
+    """Runs of one design point with the Mesa engine, as the result tables.
 
     Run k is seeded with child k of the batch seed (seeds.py). A run that raises is left
     out of the tables and reported in `failed`, so a batch records it and goes on.
@@ -75,7 +85,7 @@ def run_group(
     from patronage.rng.seeds import run_seed_sequence
 
     params = params or {}
-    runs, events, series, failed = [], [], [], {}
+    runs, finals, events, series, failed = [], [], [], [], {}
     for run_id in run_ids:
         try:
             result = simulate(
@@ -91,11 +101,22 @@ def run_group(
             continue
         result.run["seed"] = batch_seed
         runs.append(result.run)
+        finals.append(result.final)
         events += result.events
         series += result.series
     partner_ids = scenario.partner_ids()
+    fields = (*FINAL_FIELDS, "realign_step", "collapse_step")
+    final = {
+        f: np.array([r[f] for r in finals]).reshape(len(finals), len(partner_ids)) for f in fields
+    }
     return GroupTables(
-        runs=store.dicts_table(runs, store.runs_schema(params, partner_ids)),
+        runs=store.dicts_table(runs, store.runs_schema(params)),
+        outcomes=store.outcomes_table(
+            np.array([r["run_id"] for r in runs], dtype=np.int64),
+            partner_ids,
+            [*scenario.patron_ids(), NONE_PATRON],
+            final,
+        ),
         events=store.rows_table(events, store.EVENTS_SCHEMA),
         series=store.rows_table(series, store.SERIES_SCHEMA),
         failed=failed,

@@ -1,10 +1,10 @@
 """Batches: a scenario and a design, run in chunks, stored as they finish, resumable.
 
 While a batch runs, its folder holds manifest.json (status "running", the chunks done, the
-runs that failed) and chunks/NNNNNN-{runs,events,series}.parquet, each renamed into place
+runs that failed) and chunks/NNNNNN-{runs,outcomes,events,series}.parquet, each renamed into place
 when complete. A batch killed at any moment (SIGKILL included) resumes with `--resume`:
 chunks the manifest lists as done are kept, the others are run again. At the end the chunks
-are consolidated, in chunk order and in row groups of a fixed size, into the three tables,
+are consolidated, in chunk order and in row groups of a fixed size, into the four tables,
 so the bytes do not depend on workers, executor, completion order or interruptions.
 """
 
@@ -22,15 +22,19 @@ import pyarrow.parquet as pq
 
 from patronage.engines.base import ENGINES
 from patronage.errors import InputError
-from patronage.experiments.chunks import ChunkOutput, Job, plan_chunks, run_chunk
+from patronage.experiments.chunks import ChunkOutput, Job, plan_chunks, remember, run_chunk
 from patronage.experiments.design import Design
 from patronage.experiments.executors import Executor, InProcess
 from patronage.experiments.progress import Progress
+from patronage.experiments.resume import differences
 from patronage.results import provenance, store
 from patronage.scenario.loader import LoadedScenario, override_scenario
 
 CHUNK_RUNS = {"mesa": 20, "ensemble": 2000}
 ROW_GROUP = 16_384  # rows per parquet row group: bounds consolidation memory
+# The outcomes table's dictionaries (every partner id) are stored once per row group: larger
+# groups keep a 100,000-partner table small and quick to read.
+ROW_GROUPS = {"outcomes": 131_072}
 MANIFEST_EVERY = 1.0  # seconds between rewrites of a large manifest while a batch runs
 LARGE_MANIFEST = 256 * 1024  # bytes
 
@@ -47,7 +51,7 @@ def design_fingerprint(loaded: LoadedScenario, design: Design, job: Job, chunk_r
         "scenario_sha256": loaded.sha256,
         "overrides": list(loaded.overrides),
         "design": design.to_dict(),
-        "steps": job.steps,
+        "steps": job.steps or loaded.scenario.steps,  # the horizon, however it was given
         "series_every": job.series_every,
         "engine": job.engine,
         "chunk_runs": chunk_runs,
@@ -74,6 +78,7 @@ def run_batch(
     if engine not in ENGINES:
         raise InputError(f"must be one of {', '.join(ENGINES)}, got '{engine}'", source="--engine")
     executor = executor or InProcess()
+    remember(loaded)  # chunks computed in this process reuse the parsed scenario
     chunk_runs = chunk_runs or CHUNK_RUNS[engine]
     job = Job(
         loaded.text, loaded.source, loaded.overrides, design.seed, steps, series_every, engine
@@ -83,7 +88,8 @@ def run_batch(
     journal = chunks / "journal.jsonl"
 
     if resume:
-        manifest = _resume_manifest(out, fingerprint)
+        manifest = _resume_manifest(out)
+        _check_same_batch(manifest, loaded, design, job, chunk_runs, out)
         if manifest["status"] == "complete":
             return manifest
         points = manifest["points"]  # as first drawn: a newer scipy cannot move them
@@ -210,20 +216,44 @@ def _claim_folder(out: Path, replace: bool) -> None:
         raise InputError(f"cannot create the folder: {exc.strerror}", source=str(out)) from None
 
 
-def _resume_manifest(out: Path, fingerprint: str) -> dict[str, Any]:
+def _resume_manifest(out: Path) -> dict[str, Any]:
     manifest = store.read_manifest(out)
     if manifest.get("kind") != "batch":
         raise InputError("cannot resume: not a batch folder", source=str(out))
-    if manifest.get("fingerprint") != fingerprint:
-        old = manifest.get("scenario", {}).get("sha256", "?")[:12]
+    if manifest["format"] != store.FORMAT_VERSION and manifest.get("status") != "complete":
         raise InputError(
-            "cannot resume: the scenario, design, seed, steps, series, engine or "
-            "--chunk-runs differ from "
-            f"the batch in this folder (its scenario sha256 {old}); resume with the same "
-            "command that started it, or start a new --out",
+            f"cannot resume: written in result format {manifest['format']} by an older "
+            f"patronage (this one writes format {store.FORMAT_VERSION}); finish it with that "
+            "version, or start the batch again",
             source=str(out),
         )
     return manifest
+
+
+def _check_same_batch(
+    manifest: dict[str, Any],
+    loaded: LoadedScenario,
+    design: Design,
+    job: Job,
+    chunk_runs: int,
+    out: Path,
+) -> None:
+    """A resume must be the same batch: name the first option that differs, both values."""
+    fingerprint = design_fingerprint(loaded, design, job, chunk_runs)
+    if manifest.get("fingerprint") == fingerprint:
+        return
+    steps = job.steps or loaded.scenario.steps
+    found = differences(manifest, loaded, design, steps, job.series_every, job.engine, chunk_runs)
+    what = (
+        f"{found[0][0]} differs (this folder's batch: {found[0][1]}; this command: {found[0][2]})"
+        if found
+        else "the batch in this folder was started differently"
+    )
+    raise InputError(
+        f"cannot resume: {what}; run `patronage resume {out}` to finish it as it was "
+        "started, or start a new --out",
+        source=str(out),
+    )
 
 
 def _chunk_path(chunks: Path, index: int, table: str) -> Path:
@@ -240,11 +270,12 @@ def _write_chunk(chunks: Path, output: ChunkOutput) -> None:
 
 
 def _consolidate(out: Path, tasks: list, loaded: LoadedScenario, design: Design) -> None:
-    """Concatenate the chunks in chunk order into row groups of ROW_GROUP rows."""
+    """Concatenate the chunks in chunk order into row groups of a fixed size per table."""
     for name in store.TABLES:
         paths = [_chunk_path(out / "chunks", t.index, name) for t in tasks]
         dest = out / f"{name}.parquet"
         tmp = dest.with_name(f".{dest.name}.tmp")
+        rows = ROW_GROUPS.get(name, ROW_GROUP)
         writer: pq.ParquetWriter | None = None
         pending: list[pa.Table] = []
         pending_rows = 0
@@ -254,13 +285,13 @@ def _consolidate(out: Path, tasks: list, loaded: LoadedScenario, design: Design)
                 writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
             pending.append(table)
             pending_rows += table.num_rows
-            while pending_rows >= ROW_GROUP:
+            while pending_rows >= rows:
                 joined = pa.concat_tables(pending)
-                writer.write_table(joined.slice(0, ROW_GROUP), row_group_size=ROW_GROUP)
-                rest = joined.slice(ROW_GROUP)
+                writer.write_table(joined.slice(0, rows), row_group_size=rows)
+                rest = joined.slice(rows)
                 pending, pending_rows = [rest], rest.num_rows
         assert writer is not None, "a batch has at least one chunk"
         if pending_rows:
-            writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP)
+            writer.write_table(pa.concat_tables(pending), row_group_size=rows)
         writer.close()
         tmp.replace(dest)

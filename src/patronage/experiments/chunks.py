@@ -18,10 +18,19 @@ import pyarrow as pa
 from patronage.engines.base import get_engine
 from patronage.experiments.design import Design
 from patronage.results.params import numeric_fields, param_value
-from patronage.scenario.loader import from_text, override_scenario
+from patronage.scenario.loader import LoadedScenario, from_text, override_scenario
 from patronage.scenario.schema import Scenario
 
-__all__ = ["ChunkOutput", "ChunkTask", "Job", "plan_chunks", "run_chunk", "scenario_for"]
+__all__ = [
+    "ChunkOutput",
+    "ChunkTask",
+    "Job",
+    "loaded_for",
+    "plan_chunks",
+    "remember",
+    "run_chunk",
+    "scenario_for",
+]
 
 
 @dataclass(frozen=True)
@@ -50,10 +59,29 @@ class ChunkTask:
 class ChunkOutput:
     index: int
     runs: pa.Table
+    outcomes: pa.Table
     events: pa.Table
     series: pa.Table
     failed: dict[int, str]
     seconds: float
+
+
+# The scenario last parsed in this process, by (text, source, overrides): a batch run in
+# process hands its own over (`remember`), so a 100,000-partner scenario is parsed once.
+_LOADED: dict[tuple[str, str, tuple[str, ...]], LoadedScenario] = {}
+
+
+def remember(loaded: LoadedScenario) -> None:
+    """Let chunks computed in this process use an already parsed scenario."""
+    _LOADED.clear()
+    _LOADED[(loaded.text, loaded.source, tuple(loaded.overrides))] = loaded
+
+
+def loaded_for(text: str, source: str, overrides: tuple[str, ...]) -> LoadedScenario:
+    key = (text, source, tuple(overrides))
+    if key not in _LOADED:
+        remember(from_text(text, source, overrides))
+    return _LOADED[key]
 
 
 @functools.lru_cache(maxsize=64)
@@ -61,8 +89,7 @@ def scenario_for(
     text: str, source: str, overrides: tuple[str, ...], assignments_json: str
 ) -> Scenario:
     """The scenario of one design point (cached: a worker computes many chunks of one point)."""
-    loaded = from_text(text, source, overrides)
-    return override_scenario(loaded, json.loads(assignments_json))
+    return override_scenario(loaded_for(text, source, overrides), json.loads(assignments_json))
 
 
 def run_chunk(job: Job, task: ChunkTask) -> ChunkOutput:
@@ -82,6 +109,7 @@ def run_chunk(job: Job, task: ChunkTask) -> ChunkOutput:
     return ChunkOutput(
         task.index,
         tables.runs,
+        tables.outcomes,
         tables.events,
         tables.series,
         tables.failed,

@@ -28,7 +28,7 @@ class Verification:
 
 
 def verify(results: Results, sample: int, seed: int = 0) -> Verification:
-    """Re-run `sample` runs drawn at random (seeded) and compare all three tables' rows."""
+    """Re-run `sample` runs drawn at random (seeded) and compare all four tables' rows."""
     m = results.manifest
     job = Job(
         m["scenario"]["text"],
@@ -60,10 +60,10 @@ def verify(results: Results, sample: int, seed: int = 0) -> Verification:
 
 def _compare(results: Results, fresh: ChunkOutput, ids: list[int]) -> dict[int, str]:
     problems: dict[int, str] = {}
-    for name in ("runs", "events", "series"):
-        stored = getattr(results, name)
+    for name in ("runs", "outcomes", "events", "series"):
+        stored = _plain(getattr(results, name))
         stored = stored[stored["run_id"].isin(ids)].reset_index(drop=True)
-        new = getattr(fresh, name).to_pandas()
+        new = _plain(getattr(fresh, name).to_pandas())
         if name == "series" and results.manifest["series_every"] is None:
             continue
         for run_id in ids:
@@ -75,3 +75,9 @@ def _compare(results: Results, fresh: ChunkOutput, ids: list[int]) -> dict[int, 
                 first = str(exc).strip().splitlines()[0]
                 problems.setdefault(int(run_id), f"{name}: {first}")
     return problems
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categoricals as plain labels: a folder of format 1 stored them as strings."""
+    cats = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    return frame.astype({c: object for c in cats}) if cats else frame

@@ -15,5 +15,5 @@ EVENT_KINDS = ("hedge", "unhedge", "realign", "collapse")
 # Per (run, step, partner) in series.parquet, after run_id, step and partner.
 SERIES_FIELDS = ("loyalty", "dependence", "trust", "expected", "support", "strength", "gap")
 
-# Per partner in runs.parquet, as <partner>.<field>.
+# Per (run, partner) in outcomes.parquet, after run_id and partner.
 FINAL_FIELDS = ("status", "patron", "loyalty", "dependence", "trust", "strength")

@@ -35,6 +35,10 @@ table.meta th { width: 12em; }
 figure { margin: 1em 0 2em; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: 0.9em; color: #444; white-space: pre-line; }
+table.comparison td, table.comparison th { white-space: nowrap; }
+.wide { overflow-x: auto; }
+p.headline { font-size: 1.05em; max-width: 60em; }
+nav ul { columns: 2; }
 .note { color: #444; font-size: 0.9em; }
 .error { color: #a00; }
 code { font-size: 0.95em; }
@@ -78,7 +82,7 @@ def _batch_section(index: int, results: Results) -> str:
 
     m = results.manifest
     s = m["scenario"]
-    resolved = s.get("resolved") or {}
+    resolved = results.resolved
     d = m["design"]
     scenario = [
         ("name", s["name"]),
@@ -168,9 +172,35 @@ def _comparison_section(results_list: Sequence[Results], common: bool, horizon: 
             parts.append(f'<p class="error">Not compared: {esc(exc)}</p>')
             continue
         parts.append('<ul class="note">' + "".join(f"<li>{esc(n)}</li>" for n in notes(frame)))
-        parts.append("</ul>" + table_html(display(frame), "comparison"))
+        shown, folded = differences_first(frame, display(frame))
+        parts.append(
+            '</ul><p class="note">Rows where A and B differ come first, the largest '
+            "difference on top; look at those whose interval excludes 0.</p>"
+            f'<div class="wide">{table_html(shown, "comparison")}</div>'
+        )
+        if folded:
+            parts.append(f'<p class="note">{esc(folded)}</p>')
     parts.append("</section>")
     return "".join(parts)
+
+
+def differences_first(frame: pd.DataFrame, shown: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The displayed comparison with rows that differ first (largest |B - A| on top), then
+    rows equal but not zero; rows where both batches are 0 folded into one sentence."""
+    both_zero = ((frame["k_a"] == 0) & (frame["k_b"] == 0)).to_numpy()
+    size = frame["diff"].abs().fillna(0.0).to_numpy()
+    order = sorted(range(len(frame)), key=lambda i: (-size[i], i))
+    keep = [i for i in order if not both_zero[i]]
+    folded = ""
+    if both_zero.any():
+        zero = frame[both_zero]
+        partners = sorted(set(zero["partner"]))
+        names = ", ".join(partners) if len(partners) <= 8 else f"{len(partners)} partners"
+        folded = (
+            f"{int(both_zero.sum())} more rows where both A and B are 0 (no run realigns or "
+            f"collapses): {names}."
+        )
+    return shown.iloc[keep], folded
 
 
 def _figure_html(stem: str, fig) -> str:
@@ -178,10 +208,42 @@ def _figure_html(stem: str, fig) -> str:
     fig.savefig(buffer, format="png", dpi=110, metadata={"Software": "patronage"})
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     title = fig.get_suptitle() if hasattr(fig, "get_suptitle") else ""
+    caption = "\n".join(t.get_text() for t in fig.texts if t.get_text() != title)
     return (
-        f'<figure id="fig-{esc(stem)}"><img src="data:image/png;base64,{data}" '
-        f'alt="{esc(title or stem)}"><figcaption>{esc(title or stem)}</figcaption></figure>'
+        f'<figure id="fig-{esc(stem)}"><h3>{esc(title or stem)}</h3>'
+        f'<img src="data:image/png;base64,{data}" alt="{esc(title or stem)}">'
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
     )
+
+
+def _headline_section(results_list: Sequence[Results]) -> str:
+    from patronage.reporting.headline import headline
+    from patronage.reporting.plots import batch_label
+
+    parts = ['<section id="headline"><h2>Headline</h2>']
+    for i, res in enumerate(results_list):
+        letter = chr(ord("A") + i) if i < 26 else str(i)
+        parts.append(
+            f'<p class="headline"><strong>{esc(letter)}: {esc(batch_label(res))}.</strong> '
+            + esc(" ".join(headline(res)))
+            + "</p>"
+        )
+    return "".join(parts) + "</section>"
+
+
+def _contents(results_list: Sequence[Results], stems: list[str]) -> str:
+    from patronage.reporting.plots import batch_label
+
+    items = ['<li><a href="#headline">Headline</a></li>']
+    for i, res in enumerate(results_list):
+        letter = chr(ord("A") + i) if i < 26 else str(i)
+        items.append(f'<li><a href="#batch-{i}">{esc(letter)}: {esc(batch_label(res))}</a></li>')
+    if len(results_list) > 1:
+        items.append('<li><a href="#comparison">Comparison</a></li>')
+    items.append('<li><a href="#figures">Figures</a><ul>')
+    items += [f'<li><a href="#fig-{esc(stem)}">{esc(stem)}</a></li>' for stem in stems]
+    items.append("</ul></li>")
+    return f'<nav id="contents"><h2>Contents</h2><ul>{"".join(items)}</ul></nav>'
 
 
 def render_report(
@@ -205,6 +267,8 @@ def render_report(
         f"{len(results_list)} result folder{'s' * (len(results_list) != 1)}: "
         + ", ".join(f"<code>{esc(r.path)}</code>" for r in results_list)
         + ". Self-contained: the figures are embedded.</p>",
+        _headline_section(results_list),
+        _contents(results_list, [stem for stem, _ in figures]),
         *(_batch_section(i, r) for i, r in enumerate(results_list)),
         _comparison_section(results_list, common, horizon),
         '<section id="figures"><h2>Figures</h2>',

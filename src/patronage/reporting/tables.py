@@ -72,7 +72,8 @@ def summary_display(summary: pd.DataFrame) -> pd.DataFrame:
         for p, lo, hi in summary[["p_collapse", "p_collapse_low", "p_collapse_high"]].to_numpy()
     ]
     shown["top new patron"] = summary["top_new_patron"].fillna("-").to_numpy()
-    shown["median step"] = summary["median_realign_step"].to_numpy()
+    # the median of the first realignment's step, over the runs where the partner realigned
+    shown["median realign step"] = summary["median_realign_step"].to_numpy()
     finals = [c for c in summary.columns if c.startswith("final.")]
     if finals:
         shown[HORIZON_COLUMN] = [
@@ -94,3 +95,36 @@ SUMMARY_NOTE = (
     "collapses counts in both). At horizon: where the runs stand when they stop (events "
     "after the horizon are not simulated; hedging = still undecided)."
 )
+
+
+MAX_ROWS = 60  # a summary longer than this prints its TOP_ROWS likeliest rows and a count
+TOP_ROWS = 30
+
+
+def bounded_summary(summary: pd.DataFrame, show_all: bool = False) -> tuple[pd.DataFrame, str]:
+    """The rows of a summary worth printing, and a note on those left out.
+
+    A 100,000-partner batch has 100,000 rows: without `show_all`, a summary over MAX_ROWS
+    rows keeps its TOP_ROWS rows with the highest P(realign) or P(collapse) (ties in table
+    order) and says how many it left out and how to see them.
+    """
+    if show_all or len(summary) <= MAX_ROWS:
+        return summary, ""
+    likeliest = summary[["p_realign", "p_collapse"]].max(axis=1)
+    order = likeliest.sort_values(ascending=False, kind="stable").index[:TOP_ROWS]
+    rest = len(summary) - TOP_ROWS
+    note = (
+        f"... and {rest:,} more rows with lower probabilities (the {TOP_ROWS} likeliest of "
+        f"{len(summary):,} rows shown, by P(realign) or P(collapse); --all prints every row, "
+        "--format csv the full table)"
+    )
+    return summary.loc[order], note
+
+
+def render_summary(summary: pd.DataFrame, fmt: str, show_all: bool = False) -> str:
+    """A summary for the terminal (bounded unless `show_all`) or in full for programs."""
+    if fmt in ("csv", "json"):
+        return render(summary, fmt)
+    shown, note = bounded_summary(summary, show_all)
+    text = render(shown, fmt, summary_display(shown))
+    return f"{text}\n{note}" if note else text

@@ -7,7 +7,8 @@ from patronage.results.folder import Results
 
 def run_report(results: Results) -> str:
     """Per partner: final status, to whom, the steps of its events, and its final scores."""
-    row = results.runs.iloc[0]
+    finals = results.outcomes
+    first = finals[finals["run_id"] == finals["run_id"].iloc[0]].set_index("partner")
     events: dict[str, list[str]] = {}
     for e in results.events.itertuples(index=False):
         to = e.to
@@ -25,10 +26,11 @@ def run_report(results: Results) -> str:
     )
     lines += [header, "-" * len(header)]
     for pid in results.partners:
+        row = first.loc[pid]
         lines.append(
-            f"{pid:<18} {row[f'{pid}.status']:<10} {row[f'{pid}.patron']:<14} "
-            f"{row[f'{pid}.loyalty']:>7.3f} {row[f'{pid}.dependence']:>7.3f} "
-            f"{row[f'{pid}.trust']:>7.3f} {row[f'{pid}.strength']:>8.3f}  "
+            f"{pid:<18} {row['status']:<10} {row['patron']:<14} "
+            f"{row['loyalty']:>7.3f} {row['dependence']:>7.3f} "
+            f"{row['trust']:>7.3f} {row['strength']:>8.3f}  "
             + (", ".join(events.get(pid, [])) or "-")
         )
     return "\n".join(lines)

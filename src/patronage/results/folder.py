@@ -1,4 +1,9 @@
-"""A result folder opened for analysis: its manifest and its tables as pandas DataFrames."""
+"""A result folder opened for analysis: its manifest and its tables as pandas DataFrames.
+
+Folders of format 1 (outcomes as <partner>.<field> columns of the runs table) are converted
+on read: `runs` then holds the per-run columns only and `outcomes` the long table, as in a
+folder of the current format.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -13,6 +19,8 @@ import pyarrow.parquet as pq
 from patronage.errors import InputError
 from patronage.model.outcomes import FINAL_FIELDS
 from patronage.results import store
+from patronage.scenario.loader import from_text
+from patronage.scenario.schema import Scenario
 
 
 class Results:
@@ -55,19 +63,63 @@ class Results:
         return [f"param.{name}" for name in self.design.get("sweeps", {})]
 
     @property
+    def format(self) -> int:
+        return int(self.manifest["format"])
+
+    @property
+    def incumbent(self) -> str:
+        if "incumbent" in self.manifest:
+            return self.manifest["incumbent"]
+        return self.resolved["incumbent"]  # format 1
+
+    @property
     def groups(self) -> dict[str, list[str]]:
         """Partner groups (an umbrella such as the PMF) from the scenario."""
+        if "groups" in self.manifest:
+            return {g: list(ids) for g, ids in self.manifest["groups"].items()}
         out: dict[str, list[str]] = {}
-        for p in self.manifest["scenario"]["resolved"]["partners"]:
+        for p in self.resolved["partners"]:  # format 1
             if p.get("group"):
                 out.setdefault(p["group"], []).append(p["id"])
         return {g: sorted(ids) for g, ids in out.items()}
 
     @cached_property
-    def runs(self) -> pd.DataFrame:
+    def scenario(self) -> Scenario:
+        """The scenario as run (its text with the --set overrides), parsed on demand: the
+        manifest stores the text once, and most readers never need more than its ids."""
+        s = self.manifest["scenario"]
+        return from_text(s["text"], s["source"], tuple(s.get("overrides") or ())).scenario
+
+    @cached_property
+    def resolved(self) -> dict[str, Any]:
+        """The scenario as run, as plain data (format 1 stored it; now it is re-parsed)."""
+        stored = self.manifest["scenario"].get("resolved")
+        return stored if stored is not None else self.scenario.model_dump(mode="json")
+
+    @cached_property
+    def _stored_runs(self) -> pd.DataFrame:
         # First steps are nullable integers (Int32), whether or not any run lacks one, so a
         # table's types never depend on what happened in it.
         table = pq.read_table(self.path / "runs.parquet")
+        return table.to_pandas(types_mapper={pa.int32(): pd.Int32Dtype()}.get)
+
+    @cached_property
+    def runs(self) -> pd.DataFrame:
+        """One row per run: run_id, seed and the param.<path> columns of the design."""
+        runs = self._stored_runs
+        if self.format == 1:
+            keep = [c for c in runs.columns if c in ("run_id", "seed") or c.startswith("param.")]
+            return runs[keep]
+        return runs
+
+    @cached_property
+    def outcomes(self) -> pd.DataFrame:
+        """One row per (run, partner): final status, patron, scores, first realign and
+        collapse steps (Int32, missing when none). Partner, status and patron are
+        categoricals."""
+        if self.format == 1:
+            return _long_from_wide(self._stored_runs, self.partners)
+        table = pq.read_table(self.path / "outcomes.parquet")
         return table.to_pandas(types_mapper={pa.int32(): pd.Int32Dtype()}.get)
 
     @cached_property
@@ -79,18 +131,20 @@ class Results:
         return pd.read_parquet(self.path / "series.parquet")
 
     def finals(self) -> pd.DataFrame:
-        """The outcomes in long form: one row per (run, partner), with the run's designed
-        values, final status and patron, final scores, and first realign and collapse steps."""
+        """The outcomes with each run's designed values: one row per (run, partner), with
+        run_id, the param.<path> columns, partner, final status and patron, final scores, and
+        first realign and collapse steps. Labels are plain strings here (not categoricals),
+        so that they merge and concatenate with the events and with group rows as text."""
         runs = self.runs
         params = [c for c in runs.columns if c.startswith("param.")]
-        frames = []
-        for pid in self.partners:
-            frame = runs[["run_id", *params]].copy()
-            frame["partner"] = pid
-            for f in (*FINAL_FIELDS, "realign_step", "collapse_step"):
-                frame[f] = runs[f"{pid}.{f}"].to_numpy()
-            frames.append(frame)
-        return pd.concat(frames, ignore_index=True)
+        out = self.outcomes.copy()
+        for c in ("partner", "status", "patron"):
+            out[c] = out[c].astype(object)
+        if params:
+            where = pd.Index(runs["run_id"]).get_indexer(out["run_id"])
+            for c in params:
+                out.insert(out.columns.get_loc("partner"), c, runs[c].to_numpy()[where])
+        return out
 
     def first_events(self, kind: str) -> pd.DataFrame:
         """The first event of a kind (e.g. "realign") of each (run, partner): when, from
@@ -120,11 +174,10 @@ def open_results(path: str | Path, check: bool = True) -> Results:
         done, total = manifest["runs"]["done"], manifest["runs"]["total"]
         raise InputError(
             f"batch is incomplete (its manifest says {status}; {done} of {total} runs done); "
-            "finish it with "
-            f"`patronage batch {manifest['scenario']['source']} ... --resume {folder}`",
+            f"finish it with `patronage resume {folder}`",
             source=str(folder),
         )
-    for name in store.TABLES:
+    for name in store.TABLES_OF_FORMAT[manifest["format"]]:
         table = folder / f"{name}.parquet"
         if not table.exists():
             raise InputError(f"{name}.parquet is missing", source=str(folder))
@@ -136,3 +189,20 @@ def open_results(path: str | Path, check: bool = True) -> Results:
                 source=str(folder),
             )
     return Results(folder, manifest)
+
+
+def _long_from_wide(runs: pd.DataFrame, partners: list[str]) -> pd.DataFrame:
+    """Format 1's <partner>.<field> columns as the long outcomes table of format 2."""
+    n_runs = len(runs)
+    out = pd.DataFrame(
+        {
+            "run_id": np.repeat(runs["run_id"].to_numpy(), len(partners)),
+            "partner": pd.Categorical(np.tile(np.asarray(partners, dtype=object), n_runs)),
+        }
+    )
+    for f in (*FINAL_FIELDS, *store.OUTCOME_STEPS):
+        wide = runs[[f"{pid}.{f}" for pid in partners]]
+        column = pd.Series(wide.to_numpy().ravel(), dtype=wide.dtypes.iloc[0] if n_runs else None)
+        out[f] = column.astype("category") if f in ("status", "patron") else column
+    out["partner"] = out["partner"].cat.set_categories(partners)
+    return out

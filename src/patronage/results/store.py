@@ -1,9 +1,10 @@
-"""Result folders: manifest.json and three parquet tables, written atomically.
+"""Result folders: manifest.json and four parquet tables, written atomically.
 
 Layout of a folder (the same for one run and for a batch of millions):
 
     manifest.json     what was run, how, by which versions, and which runs are done
-    runs.parquet      one row per run: run_id, seed, param.<path> columns, <partner>.<field>
+    runs.parquet      one row per run: run_id, seed, param.<path> columns
+    outcomes.parquet  one row per (run, partner): final status, patron, scores, first steps
     events.parquet    one row per event: run_id, step, partner, kind, from, to, cause, trigger
     series.parquet    one row per (run, recorded step, partner): the state variables
 
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -31,8 +33,14 @@ from patronage.errors import InputError
 from patronage.model.outcomes import FINAL_FIELDS, SERIES_FIELDS
 
 MANIFEST = "manifest.json"
-TABLES = ("runs", "events", "series")
-FORMAT_VERSION = 1
+TABLES = ("runs", "outcomes", "events", "series")
+# Format 2: outcomes stored long in outcomes.parquet, the scenario stored once (its text).
+# Format 1 (a runs table with <partner>.<field> columns) is still read, converted on read.
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
+TABLES_OF_FORMAT = {1: ("runs", "events", "series"), 2: TABLES}
+OUTCOME_STEPS = ("realign_step", "collapse_step")
+LABELS = pa.dictionary(pa.int32(), pa.string())  # a categorical column: codes into labels
 
 EVENTS_SCHEMA = pa.schema(
     [
@@ -58,7 +66,7 @@ SERIES_SCHEMA = pa.schema(
 )
 
 
-def runs_schema(params: Mapping[str, object], partner_ids: list[str]) -> pa.Schema:
+def runs_schema(params: Mapping[str, object]) -> pa.Schema:
     """Schema of the runs table: fixed so that empty and partial tables agree on types.
 
     `params` maps each design field to a value recorded for it: floats for numbers, strings
@@ -69,12 +77,60 @@ def runs_schema(params: Mapping[str, object], partner_ids: list[str]) -> pa.Sche
         (f"param.{name}", pa.string() if isinstance(value, str) else pa.float64())
         for name, value in params.items()
     ]
-    for pid in partner_ids:
-        for f in FINAL_FIELDS:
-            kind = pa.string() if f in ("status", "patron") else pa.float64()
-            fields.append((f"{pid}.{f}", kind))
-        fields += [(f"{pid}.realign_step", pa.int32()), (f"{pid}.collapse_step", pa.int32())]
     return pa.schema(fields)
+
+
+OUTCOMES_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.int64()),
+        ("partner", LABELS),
+        *((f, LABELS if f in ("status", "patron") else pa.float64()) for f in FINAL_FIELDS),
+        *((f, pa.int32()) for f in OUTCOME_STEPS),
+    ]
+)
+
+
+def outcomes_table(
+    run_ids: np.ndarray,
+    partner_ids: list[str],
+    alternatives: list[str],
+    final: dict[str, np.ndarray],
+) -> pa.Table:
+    """The outcomes table of some runs, from arrays of shape (runs, partners): run-major rows.
+
+    `final` holds status codes (into STATUSES), patron codes (into `alternatives`), the
+    scores, and first realign/collapse steps (-1 when none). Both engines build their table
+    here, with every label of the scenario in each dictionary, so their bytes agree and every
+    chunk of a batch shares one dictionary (a 100,000-partner table stores each id once per
+    row group, not once per row).
+    """
+    from patronage.model.outcomes import STATUSES
+
+    n_runs, n = len(run_ids), len(partner_ids)
+    labels = {
+        "partner": pa.array(partner_ids, type=pa.string()),
+        "status": pa.array(list(STATUSES), type=pa.string()),
+        "patron": pa.array(alternatives, type=pa.string()),
+    }
+
+    def coded(name: str, codes: np.ndarray) -> pa.Array:
+        indices = pa.array(np.ascontiguousarray(codes, dtype=np.int32).ravel(), type=pa.int32())
+        return pa.DictionaryArray.from_arrays(indices, labels[name])
+
+    columns: dict[str, pa.Array] = {
+        "run_id": pa.array(np.repeat(np.asarray(run_ids, dtype=np.int64), n), type=pa.int64()),
+        "partner": coded("partner", np.tile(np.arange(n, dtype=np.int32), n_runs)),
+    }
+    for f in FINAL_FIELDS:
+        values = np.asarray(final[f]).reshape(n_runs, n)
+        if f in ("status", "patron"):
+            columns[f] = coded(f, values)
+        else:
+            columns[f] = pa.array(values.astype(np.float64, copy=False).ravel(), type=pa.float64())
+    for f in OUTCOME_STEPS:
+        flat = np.asarray(final[f], dtype=np.int64).reshape(n_runs, n).ravel()
+        columns[f] = pa.array(flat, mask=flat < 0, type=pa.int32())
+    return pa.Table.from_arrays([columns[f.name] for f in OUTCOMES_SCHEMA], schema=OUTCOMES_SCHEMA)
 
 
 def rows_table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
@@ -141,9 +197,16 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         manifest = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"manifest.json is not valid JSON ({exc})", source=str(folder)) from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
+    if not isinstance(manifest, dict) or "format" not in manifest:
         raise InputError(
             f"manifest.json is not a patronage result manifest (format {FORMAT_VERSION})",
+            source=str(folder),
+        )
+    if manifest["format"] not in READABLE_FORMATS:
+        raise InputError(
+            f"result format {manifest['format']} is not one this version reads "
+            f"(formats {', '.join(map(str, READABLE_FORMATS))}); open it with the patronage "
+            "version that wrote it, or re-run the batch",
             source=str(folder),
         )
     return manifest
@@ -155,6 +218,7 @@ class GroupTables:
     tables with the schemas above, and the runs that raised (run id -> error)."""
 
     runs: pa.Table
+    outcomes: pa.Table
     events: pa.Table
     series: pa.Table
     failed: dict[int, str] = field(default_factory=dict)
@@ -240,8 +304,9 @@ def new_manifest(
             "sha256": loaded.sha256,
             "overrides": list(loaded.overrides),
             "text": loaded.text,
-            "resolved": s.model_dump(mode="json"),
         },
+        "incumbent": s.incumbent,
+        "groups": _groups(s),
         "partners": s.partner_ids(),
         "patrons": s.patron_ids(),
         "steps": steps,
@@ -256,3 +321,12 @@ def new_manifest(
         "finished": None,
         "runs": {"total": n_runs, "done": 0, "failed": 0},
     }
+
+
+def _groups(scenario: Any) -> dict[str, list[str]]:
+    """Partner groups (an umbrella such as the PMF): recorded so readers need not re-parse."""
+    out: dict[str, list[str]] = {}
+    for p in scenario.partners:
+        if getattr(p, "group", None):
+            out.setdefault(p.group, []).append(p.id)
+    return {g: sorted(ids) for g, ids in sorted(out.items())}

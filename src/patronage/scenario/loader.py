@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from patronage.errors import InputError
+from patronage.errors import InputError, listed
 from patronage.scenario.paths import list_index
 from patronage.scenario.schema import NONE_PATRON, Scenario
 
@@ -380,7 +380,7 @@ def check_references(s: Scenario) -> tuple[PathKey, str] | None:
 
 
 def _list(ids: list[str]) -> str:
-    return ", ".join(ids) if len(ids) <= 12 else ", ".join(ids[:12]) + ", ..."
+    return listed(ids, limit=12)
 
 
 # --- overrides by dotted path ---------------------------------------------------------------
@@ -430,7 +430,7 @@ def apply_override(
             if index is None:
                 ids = [str(item.get("id")) for item in node if isinstance(item, dict)]
                 raise InputError(
-                    f"no item with id '{part}' (ids: {', '.join(ids) or 'none'})",
+                    f"no item with id '{part}' (ids: {listed(ids)})",
                     source="--set",
                     field=".".join(walked[:-1]) or dotted,
                 )
@@ -458,6 +458,8 @@ def apply_override(
 
 def override_scenario(loaded: LoadedScenario, assignments: dict[str, Any]) -> Scenario:
     """Apply already-parsed values (from a sweep) to a loaded scenario and validate."""
+    if not assignments:  # the loaded scenario is already validated: no second pass
+        return loaded.scenario
     data = loaded.data
     touched: list[PathKey] = []
     for dotted, value in assignments.items():

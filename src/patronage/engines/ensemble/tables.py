@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from patronage.scenario.schema import NONE_PATRON, Scenario
 # --- tables ---------------------------------------------------------------------------------
 
 
-def _strings(values: list[str | None], codes: np.ndarray) -> pa.Array:
+def _strings(values: Sequence[str | None], codes: np.ndarray) -> pa.Array:
     return pa.array(values, type=pa.string()).take(pa.array(codes.astype(np.int64, copy=False)))
 
 
@@ -34,7 +35,7 @@ def build_tables(
     alternatives = [*scenario.patron_ids(), NONE_PATRON]
     n = len(partner_ids)
     # runs
-    schema = store.runs_schema(params, partner_ids)
+    schema = store.runs_schema(params)
     run_ids = np.concatenate([ch.run_ids for ch in chunks]) if chunks else np.zeros(0, np.int64)
     n_runs = run_ids.size
     columns: dict[str, pa.Array] = {
@@ -44,26 +45,13 @@ def build_tables(
     for name, value in params.items():
         column = f"param.{name}"
         columns[column] = pa.array([value] * n_runs, type=schema.field(column).type)
+    runs = pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)
+    # outcomes: the (runs, partners) arrays, run-major
     final = {
         f: (np.concatenate([ch.final[f] for ch in chunks]) if chunks else np.zeros((0, n)))
         for f in (*FINAL_FIELDS, "realign_step", "collapse_step")
     }
-    # one long array per field, partner by partner, cut into zero-copy column slices
-    long: dict[str, pa.Array] = {}
-    for f, values in final.items():
-        flat = np.ascontiguousarray(values.T).ravel()
-        if f == "status":
-            long[f] = _strings(list(STATUSES), flat)
-        elif f == "patron":
-            long[f] = _strings(alternatives, flat)
-        elif f in ("realign_step", "collapse_step"):
-            long[f] = pa.array(flat, mask=flat < 0, type=pa.int32())
-        else:
-            long[f] = pa.array(flat, type=pa.float64())
-    for i, pid in enumerate(partner_ids):
-        for f, array in long.items():
-            columns[f"{pid}.{f}"] = array.slice(i * n_runs, n_runs)
-    runs = pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)
+    outcomes = store.outcomes_table(run_ids, partner_ids, alternatives, final)
 
     # events: block by block, runs in the order given
     parts = [ch.events for ch in chunks if ch.events["run"].size]
@@ -105,12 +93,13 @@ def build_tables(
         arrays.append(pa.array(np.concatenate(run_col), type=pa.int64()))
         arrays.append(pa.array(np.concatenate(step_col), type=pa.int32()))
         arrays.append(_strings(partner_ids, partner_col))
+        recorded_series = [ch.series for ch in with_series if ch.series is not None]
         for f in SERIES_FIELDS:
-            values = np.concatenate([ch.series[f] for ch in with_series])
+            values = np.concatenate([series[f] for series in recorded_series])
             arrays.append(pa.array(values, type=pa.float64()))
-        status = np.concatenate([ch.series["status"] for ch in with_series])
-        patron = np.concatenate([ch.series["patron"] for ch in with_series])
+        status = np.concatenate([series["status"] for series in recorded_series])
+        patron = np.concatenate([series["patron"] for series in recorded_series])
         arrays.append(_strings(list(STATUSES), status))
         arrays.append(_strings(alternatives, patron))
         series = pa.Table.from_arrays(arrays, schema=store.SERIES_SCHEMA)
-    return GroupTables(runs=runs, events=events, series=series, failed=failed)
+    return GroupTables(runs=runs, outcomes=outcomes, events=events, series=series, failed=failed)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch
@@ -14,12 +15,12 @@ from matplotlib.patches import FancyArrowPatch, Patch
 from patronage.errors import InputError
 from patronage.reporting.plots.style import (
     TICK_SIZE,
-    TITLE_SIZE,
     context,
     new_figure,
     partner_colors,
     patron_colors,
     select_runs,
+    titled,
 )
 from patronage.results.folder import Results
 
@@ -34,7 +35,7 @@ def patron_states(
     Rebuilt from the events (every partner starts with the incumbent; a realignment changes
     the patron; a collapse is final), so it holds at any step, recorded in the series or not.
     """
-    incumbent = results.manifest["scenario"]["resolved"]["incumbent"]
+    incumbent = results.incumbent
     ids = results.runs["run_id"].to_numpy() if run_ids is None else np.asarray(run_ids)
     base = pd.MultiIndex.from_product([ids, results.partners], names=["run_id", "partner"])
     state = pd.Series(incumbent, index=base, name="state", dtype=object)
@@ -55,12 +56,12 @@ def network(
     step: int | None = None,
     where: dict[str, Any] | None = None,
     colors: dict[str, str] | None = None,
-    seed: int = 7,
 ) -> Figure:
     """The alignment network at a step (default: the horizon): partners as nodes coloured by
     their patron at that step (the majority over the runs shown, its share in the label),
-    arrows from each partner to those it watches, width by weight. networkx spring layout
-    with a fixed seed, so the same batch gives the same picture."""
+    arrows from each partner to those it watches, width by weight. Partners sit on a circle,
+    members of a group (the PMF factions) side by side, so arrows cross the middle rather
+    than knot there; the same batch always gives the same picture."""
     import networkx as nx
 
     step = results.steps if step is None else int(step)
@@ -76,29 +77,33 @@ def network(
         counts = g["state"].value_counts()
         top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
         majority[pid] = (top[0], top[1] / len(g))
-    resolved = {p["id"]: p for p in results.manifest["scenario"]["resolved"]["partners"]}
+    resolved = {p["id"]: p for p in results.resolved["partners"]}
     graph = nx.DiGraph()
     graph.add_nodes_from(results.partners)
     for pid in results.partners:
         for other, weight in (resolved.get(pid, {}).get("watches") or {}).items():
             if other in graph:
                 graph.add_edge(pid, other, weight=float(weight))
-    pos = nx.spring_layout(graph.to_undirected(), seed=seed, weight="weight")
+    group_of = {pid: resolved.get(pid, {}).get("group") or "" for pid in results.partners}
+    ring = sorted(results.partners, key=lambda pid: (group_of[pid] or pid, pid))
+    pos = nx.circular_layout(nx.path_graph(ring))
 
-    fig = new_figure(8.5, 7.5)
+    fig = new_figure(9.0, 7.5)
     ax = fig.subplots()
     for u, v, data in graph.edges(data=True):
+        weight = data["weight"]
         ax.add_patch(
             FancyArrowPatch(
                 pos[u],
                 pos[v],
                 arrowstyle="-|>",
-                mutation_scale=14,
-                linewidth=0.6 + 4.0 * data["weight"],
-                color="0.55",
-                connectionstyle="arc3,rad=0.12",
-                shrinkA=17,
-                shrinkB=17,
+                mutation_scale=10 + 8 * weight,
+                linewidth=0.5 + 5.0 * weight,
+                color="0.35",
+                alpha=0.35 + 0.5 * min(1.0, weight),
+                connectionstyle="arc3,rad=0.15",  # A->B and B->A bow apart
+                shrinkA=20,
+                shrinkB=20,
                 zorder=1,
             )
         )
@@ -117,11 +122,11 @@ def network(
     for p, (x, y) in zip(nodes, xy, strict=True):
         state, share = majority[p]
         ax.text(
-            x,
-            y - 0.13,
+            x * 1.28,
+            y * 1.28,
             f"{p}\n{state} {share:.0%}",
             ha="center",
-            va="top",
+            va="center",
             fontsize=TICK_SIZE,
             zorder=3,
             bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.0},
@@ -130,27 +135,36 @@ def network(
         {majority[p][0] for p in nodes},
         key=lambda s: list(pcolours).index(s) if s in pcolours else 99,
     )
-    handles = [Patch(facecolor=pcolours.get(s, "#999999"), edgecolor="0.3", label=s) for s in shown]
-    handles.append(Line2D([], [], color="0.55", linewidth=2.0, label="watches (width = weight)"))
+    handles: list[Artist] = [
+        Patch(facecolor=pcolours.get(s, "#999999"), edgecolor="0.3", label=s) for s in shown
+    ]
+    handles += [
+        Line2D([], [], color="0.35", linewidth=0.5 + 5.0 * w, label=f"watches, weight {w:g}")
+        for w in (0.2, 0.5, 1.0)
+    ]
     ax.legend(
         handles=handles,
         fontsize=TICK_SIZE,
         title="patron (fill)",
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
+        loc="upper right",  # the corner the circle leaves free
+        framealpha=0.9,
     )
-    ax.set_xlim(xy[:, 0].min() - 0.35, xy[:, 0].max() + 0.35)
-    ax.set_ylim(xy[:, 1].min() - 0.4, xy[:, 1].max() + 0.3)
+    ax.set_xlim(-1.55, 1.95)
+    ax.set_ylim(-1.45, 1.45)
+    ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_xlabel("layout: networkx spring layout (no units)", fontsize=TICK_SIZE)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    fig.suptitle(
-        f"Alignment network at step {step} (month {step}): partners filled with their patron\n"
-        "(the majority over runs, share in the label), ringed in the partner's colour;\n"
-        "arrows from watcher to watched, width = weight\n"
-        + context(results, len(runs), where_label),
-        fontsize=TITLE_SIZE - 1,
+    titled(
+        fig,
+        f"Alignment network at step {step} ({where_label or 'all runs'})",
+        [
+            context(results, len(runs), where_label),
+            "Fill: the partner's patron at that step (the majority over runs, its share in the "
+            "label); ring: the partner's colour.",
+            "Arrows from watcher to watched, wider and darker for heavier weights: a watcher "
+            "loses trust when those it watches are abandoned.",
+        ],
     )
     return fig

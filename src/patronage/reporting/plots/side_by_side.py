@@ -14,13 +14,13 @@ from patronage.reporting.plots.style import (
     BATCH_COLOURS,
     BATCH_MARKERS,
     TICK_SIZE,
-    TITLE_SIZE,
     batch_labels,
     final_states,
     new_figure,
     partner_colors,
     select_runs,
     style,
+    titled,
     union_partners,
 )
 from patronage.results.folder import Results
@@ -32,6 +32,7 @@ def side_by_side(
     results_list: Sequence[Results],
     where: Sequence[dict[str, Any] | None] | None = None,
     colors: dict[str, str] | None = None,
+    partners: Sequence[str] | None = None,
 ) -> Figure:
     """P(realign) and P(collapse) by the horizon per partner for two or more batches, with
     Wilson 95% intervals; each batch a colour and a marker, partners on the x axis (their
@@ -40,8 +41,8 @@ def side_by_side(
     if not results_list:
         raise InputError("side_by_side needs at least one batch", source="plots")
     where = list(where) if where is not None else [None] * len(results_list)
-    partners = union_partners(results_list)
-    colors = colors or partner_colors(partners)
+    colors = colors or partner_colors(union_partners(results_list))
+    partners = sorted(partners) if partners is not None else union_partners(results_list)
     labels = batch_labels(results_list)
     fig = new_figure(max(8.0, 1.1 * len(partners) + 3), 7.5)
     axes = fig.subplots(2, 1, sharex=True)
@@ -51,7 +52,7 @@ def side_by_side(
     for j, (res, w, label) in enumerate(zip(results_list, where, labels, strict=True)):
         runs, where_label = select_runs(res, w)
         finals = final_states(res)
-        finals = finals[finals["run_id"].isin(runs["run_id"])]
+        finals = finals[finals["run_id"].isin(runs["run_id"]) & finals["partner"].isin(partners)]
         finals["collapsed"] = finals["collapse_step"].notna()
         agg = finals.groupby("partner").agg(
             n=("run_id", "size"), realign=("realigned", "sum"), collapse=("collapsed", "sum")
@@ -88,9 +89,13 @@ def side_by_side(
         tick.set_color(colors[pid])
     style(axes[-1], "partner", None)
     axes[0].legend(fontsize=TICK_SIZE, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="batch")
-    fig.suptitle(
-        "Realignment and collapse per partner in each batch, with Wilson 95% intervals\n"
-        + "\n".join(notes),
-        fontsize=TITLE_SIZE - 1,
+    titled(
+        fig,
+        "Realignment and collapse per partner, batch by batch",
+        [
+            *notes,
+            "Points: probabilities by the horizon, bars: Wilson 95% intervals. Look for "
+            "partners whose bars do not overlap between batches.",
+        ],
     )
     return fig

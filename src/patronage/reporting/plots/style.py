@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from patronage.errors import InputError
 from patronage.results.folder import Results
@@ -44,10 +45,69 @@ TICK_SIZE = 9
 # --- colours and selections -------------------------------------------------------------------
 
 
+# Twelve partner colours of distinct hue, colour-blind safe pairwise among the first eight
+# (Okabe & Ito without their sky blue and yellow, which sit too close to blue and to white,
+# then Paul Tol's olive, wine, teal, purple, sky and grey): the first seven (every bundled
+# scenario) differ in hue by at least 15 degrees, or are black.
+PARTNER_PALETTE = (
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#E69F00",  # orange
+    "#000000",  # black
+    "#999933",  # olive
+    "#882255",  # wine
+    "#44AA99",  # teal
+    "#AA4499",  # purple
+    "#88CCEE",  # sky
+    "#777777",  # grey
+)
+
+
 def partner_colors(partners: Sequence[str]) -> dict[str, str]:
-    """A colour per partner by its sorted position: the same partners give the same colours."""
-    palette = OKABE_ITO + TOL_MUTED
+    """A colour per partner by its sorted position: the same partners give the same colours
+    in every figure; distinct for up to twelve partners, then the palette repeats."""
+    palette = PARTNER_PALETTE
     return {p: palette[i % len(palette)] for i, p in enumerate(sorted(set(partners)))}
+
+
+CAPTION_SIZE = 8
+
+
+def titled(fig: Figure, title: str, caption: list[str]) -> None:
+    """A short title on top, the details below the panels in a small caption."""
+    fig.suptitle(title, fontsize=TITLE_SIZE)
+    text = "\n".join(line for line in caption if line)
+    lines = text.count("\n") + 1
+    bottom = min(0.3, (0.12 + 0.16 * lines) / fig.get_figheight())
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        engine.set(rect=(0, bottom, 1, 1 - bottom))
+    fig.text(0.01, 0.01, text, fontsize=CAPTION_SIZE, color="0.25", va="bottom", ha="left")
+
+
+def caption_of(fig: Figure) -> str:
+    """The title and caption of a figure made by `titled`, as one text (for tests, alt text)."""
+    return " ".join(t.get_text() for t in fig.texts)  # the suptitle is one of them
+
+
+def label_zero_lines(ax, at_zero: list[str], what: str) -> None:
+    """Name the partners whose curve lies on zero: one line hides the others there."""
+    if not at_zero:
+        return
+    names = ", ".join(at_zero) if len(at_zero) <= 6 else f"{len(at_zero)} partners"
+    ax.text(
+        0.99,
+        0.035,
+        f"at 0 ({what}): {names}",
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=TICK_SIZE - 1,
+        color="0.3",
+        bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.8", "pad": 2.0},
+    )
 
 
 def patron_colors(results: Results) -> dict[str, str]:
@@ -142,3 +202,13 @@ def final_states(results: Results) -> pd.DataFrame:
     finals = results.finals()
     finals["realigned"] = finals["realign_step"].notna()
     return finals
+
+
+def shown_note(results: Results, drawn: Sequence[str]) -> str:
+    """A caption line when a figure shows some of a batch's partners ("" when all)."""
+    if len(drawn) >= len(results.partners):
+        return ""
+    return (
+        f"{len(drawn)} of {len(results.partners):,} partners shown: those likeliest to realign "
+        "or collapse."
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -12,13 +13,15 @@ from patronage.errors import InputError
 from patronage.reporting.plots.style import (
     HEATMAP,
     LABEL_SIZE,
-    TITLE_SIZE,
     batch_label,
     final_states,
+    label_zero_lines,
     new_figure,
     partner_colors,
     partner_legend,
+    shown_note,
     style,
+    titled,
 )
 from patronage.results.folder import Results
 from patronage.results.params import show_value
@@ -30,19 +33,22 @@ def tipping_curve(
     results: Results,
     field: str | None = None,
     colors: dict[str, str] | None = None,
+    partners: Sequence[str] | None = None,
 ) -> Figure:
-    """P(realign by the horizon) against a swept field, per partner, with Wilson 95% bands.
+    """P(realign by the horizon) against a swept field, per partner (all, or `partners`),
+    with Wilson 95% bands.
 
     Without `field`: the batch's one swept field, or with two swept fields a heat map per
     partner (P(realign) over the grid). A sampled (Latin hypercube) field is binned into ten
     equal-width bins. Other swept fields are pooled, and the title says so.
     """
     colors = colors or partner_colors(results.partners)
+    drawn = list(partners) if partners is not None else results.partners
     sweeps = results.design.get("sweeps") or {}
     samples = results.design.get("samples") or {}
     if field is None:
         if len(sweeps) == 2:
-            return tipping_heatmap(results, list(sweeps))
+            return tipping_heatmap(results, list(sweeps), drawn)
         if len(sweeps) == 1:
             field = next(iter(sweeps))
         elif not sweeps and len(samples) == 1:
@@ -82,7 +88,8 @@ def tipping_curve(
     )
     fig = new_figure(8.0, 5.5)
     ax = fig.subplots()
-    for pid in results.partners:
+    at_zero = []
+    for pid in drawn:
         g = grouped[grouped["partner"] == pid]
         low, high = wilson_interval(g["k"], g["runs"])
         x = g["x"].to_numpy(float)
@@ -90,30 +97,40 @@ def tipping_curve(
         ax.plot(
             x, (g["k"] / g["runs"]).to_numpy(), marker="o", color=colors[pid], label=pid, lw=1.8
         )
+        if not g["k"].any():
+            at_zero.append(pid)
+    label_zero_lines(ax, at_zero, "never realign")
     ax.set_ylim(-0.02, 1.02)
     xlabel = f"{field} ({'binned sampled value' if binned else 'swept value'})"
-    style(ax, xlabel, f"P(realign by step {results.steps}) (0-1)")
+    style(ax, xlabel, "P(realign by the horizon)")
     partner_legend(ax)
     per = grouped.groupby("x")["runs"].first()
     runs_note = (
         f"{int(per.min())}" if per.min() == per.max() else f"{int(per.min())}-{int(per.max())}"
     )
     pooled_note = f"; pooled over {', '.join(pooled)}" if pooled else ""
-    fig.suptitle(
-        f"Tipping curve: probability of realigning by step {results.steps} against {field}\n"
-        f"{batch_label(results)}: {runs_note} runs per value, Wilson 95% bands{pooled_note}",
-        fontsize=TITLE_SIZE,
+    titled(
+        fig,
+        f"Tipping curve: P(realign) against {field}",
+        [
+            f"{batch_label(results)}: {runs_note} runs per value, Wilson 95% bands{pooled_note}; "
+            f"realigned by the horizon (step {results.steps}).",
+            shown_note(results, drawn),
+            "Look for the value where a curve rises steeply: the partner's tipping point.",
+        ],
     )
     return fig
 
 
-def tipping_heatmap(results: Results, fields: list[str]) -> Figure:
+def tipping_heatmap(
+    results: Results, fields: list[str], partners: Sequence[str] | None = None
+) -> Figure:
     fy, fx = fields
     finals = final_states(results)
     cy, cx = f"param.{fy}", f"param.{fx}"
     ys = sorted(finals[cy].unique())
     xs = sorted(finals[cx].unique())
-    partners = results.partners
+    partners = list(partners) if partners is not None else results.partners
     ncols = min(4, len(partners))
     nrows = math.ceil(len(partners) / ncols)
     fig = new_figure(3.0 * ncols + 1.2, 2.8 * nrows + 1.0)
@@ -151,9 +168,13 @@ def tipping_heatmap(results: Results, fields: list[str]) -> Figure:
         bar = fig.colorbar(image, ax=axes[: len(partners)].tolist(), shrink=0.8)
         bar.set_label(f"P(realign by step {results.steps}) (0-1)", fontsize=LABEL_SIZE)
     n = int(finals.groupby([cy, cx])["run_id"].nunique().min())
-    fig.suptitle(
-        f"Probability of realigning by step {results.steps} over {fy} x {fx}, per partner\n"
-        f"{batch_label(results)}: {n} runs per cell",
-        fontsize=TITLE_SIZE,
+    titled(
+        fig,
+        f"P(realign) over {fy} x {fx}",
+        [
+            f"{batch_label(results)}: {n} runs per cell; realigned by the horizon (step "
+            f"{results.steps}), one panel per partner.",
+            "Look for the corner where the colour turns light: both fields push together.",
+        ],
     )
     return fig
