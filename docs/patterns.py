@@ -46,8 +46,14 @@ def with_coefficients(scenario: Scenario, **values: float) -> Scenario:
 
 def batch(scenario: Scenario, runs: int, series: int | None = None) -> dict[str, pd.DataFrame]:
     tables = run_group(scenario, SEED, list(range(runs)), series_every=series)
+    outcomes = tables.outcomes.to_pandas()
+    outcomes["partner"] = outcomes["partner"].astype(str)
+    for column in ("status", "patron"):
+        outcomes[column] = outcomes[column].astype(str)
+    wide = outcomes.pivot(index="run_id", columns="partner")
+    wide.columns = [f"{partner}.{field}" for field, partner in wide.columns]
     return {
-        "runs": tables.runs.to_pandas(),
+        "runs": wide.reset_index(),  # one row per run, <partner>.<field> columns
         "events": tables.events.to_pandas(),
         "series": tables.series.to_pandas(),
     }

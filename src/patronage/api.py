@@ -12,6 +12,7 @@ from patronage.experiments.design_file import read_design
 from patronage.experiments.executors import default_workers, make_executor
 from patronage.results import store
 from patronage.results.folder import Results, open_results
+from patronage.rng.seeds import COMMON, INDEPENDENT
 from patronage.scenario.loader import LoadedScenario, load
 
 
@@ -24,6 +25,7 @@ def run_batch(
     n_samples: int = 0,
     replicates: int | None = None,
     seed: int | None = None,
+    independent_streams: bool = False,
     overrides: list[str] | tuple[str, ...] = (),
     out: str | Path | None = None,
     workers: int | None = None,
@@ -46,6 +48,8 @@ def run_batch(
     pandas DataFrame with one column per path, or a .csv/.parquet file), or built from the
     keyword arguments on top of the scenario's own `batch:` section, as on the command line.
     Values may be numpy numbers (np.linspace, a sampler's array).
+    Replicate k of every design point shares random stream k (common random numbers)
+    unless `independent_streams`.
     """
     loaded = scenario if isinstance(scenario, LoadedScenario) else load(scenario, overrides)
     # numpy numbers (np.int64(24) from a loop over an array) are taken as the numbers they are
@@ -66,6 +70,7 @@ def run_batch(
             replicates=replicates,
             seed=seed,
             explicit=explicit,
+            streams=INDEPENDENT if independent_streams else COMMON,
         )
     out = out if out is not None else store.default_out(loaded.scenario.name)
     if Path(out).exists() and not (resume or replace):  # in Python's words, not the CLI's

@@ -251,16 +251,16 @@ def test_summary_of_a_missing_folder(tmp_path):
 # --- where the runs stand at the horizon (issue 9, artifact 6) ----------------------------------
 
 
-def test_final_shares_add_to_one_and_match_the_runs_table(results):
+def test_final_shares_add_to_one_and_match_the_outcomes(results):
     summary = results.summary()
     shares = [c for c in summary.columns if c.startswith("final.")]
     assert shares[:2] == ["final.aligned", "final.hedging"] and shares[-1] == "final.collapsed"
     assert np.allclose(summary[shares].sum(axis=1), 1.0)
-    runs = results.runs
+    finals = results.finals()
     for got in summary.to_dict(orient="records"):
-        mine = runs[runs["param.withdrawal.level"] == got["param.withdrawal.level"]]
-        status = mine[f"{got['partner']}.status"]
-        patron = mine[f"{got['partner']}.patron"]
+        level = finals["param.withdrawal.level"] == got["param.withdrawal.level"]
+        mine = finals[level & (finals["partner"] == got["partner"])]
+        status, patron = mine["status"], mine["patron"]
         assert got["final.collapsed"] == pytest.approx((status == "collapsed").mean())
         for column in shares[2:-1]:
             moved = (status == "realigned") & (patron == column.removeprefix("final."))

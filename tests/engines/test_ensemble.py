@@ -124,7 +124,9 @@ def test_large_generated_scenario_stays_in_bounds() -> None:
     static = ensemble.Static(scenario)
     assert type(static.network).__name__ == "csr_array"  # sparse beyond DENSE_UP_TO
     assert static.network.nnz == 10_000 * 8
-    block = ensemble.simulate_block(static, 0, [0, 1, 2], 24, series_every=None)
+    block = ensemble.simulate_block(
+        static, pcg64.run_keys(0, [0, 1, 2]), [0, 1, 2], 24, series_every=None
+    )
     for field in ("loyalty", "dependence", "trust"):
         values = block.final[field]
         assert values.shape == (3, 10_000)

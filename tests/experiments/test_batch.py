@@ -75,7 +75,9 @@ def test_batch_writes_a_complete_folder(ref):
     assert m["failed_runs"] == {}
     assert m["steps"] == 24
     assert m["series_every"] == 6
-    assert m["param_columns"] == ["param.withdrawal.level"]
+    ranged = [f"param.{path}" for path in m["ranges"]]  # the scenario's, drawn per run
+    assert m["param_columns"] == ["param.withdrawal.level", *ranged]
+    assert "partners.assad.loyalty" in m["ranges"]
 
     results = open_results(ref)
     runs = results.runs
@@ -83,7 +85,11 @@ def test_batch_writes_a_complete_folder(ref):
     assert (runs["seed"] == SEED).all()
     expected_levels = [float(LEVELS[r // REPLICATES]) for r in range(n)]
     assert runs["param.withdrawal.level"].tolist() == expected_levels
-    assert list(runs.columns) == ["run_id", "seed", "param.withdrawal.level"]
+    # one row per run: its id, the batch seed, the swept level and the drawn ranged inputs
+    assert list(runs.columns)[:3] == ["run_id", "seed", "param.withdrawal.level"]
+    assert all(c.startswith("param.") for c in list(runs.columns)[2:])
+    assert not any(c.endswith((".status", ".patron")) for c in runs.columns)
+
     outcomes = results.outcomes
     assert list(outcomes.columns) == [
         "run_id",
@@ -226,14 +232,20 @@ def test_run_k_seed_is_child_k_of_the_batch_seed(batch_seed):
 
 
 def test_batch_rows_are_simulate_with_the_documented_seed(ref):
-    """Run k is simulate(scenario at point k // replicates, SeedSequence(seed, spawn_key=(k,)))."""
+    """Run k is simulate(scenario at point k // replicates, SeedSequence(seed, spawn_key=(r,)))
+    with r = k % replicates: replicate r of every point shares a stream (common random
+    numbers). Its ranged inputs are the values recorded in its row: set with --set, they
+    give the run again."""
     results = open_results(ref)
+    ranged = list(manifest(ref)["ranges"])
     for run_id in (0, 7, 17):
         level = LEVELS[run_id // REPLICATES]
-        scenario = load(SYRIA, [f"withdrawal.level={level}"]).scenario
+        row = results.runs[results.runs["run_id"] == run_id].iloc[0]
+        drawn = [f"{path}={float(row[f'param.{path}'])!r}" for path in ranged]
+        scenario = load(SYRIA, [f"withdrawal.level={level}", *drawn]).scenario
         fresh = runner.simulate(
             scenario,
-            np.random.SeedSequence(SEED, spawn_key=(run_id,)),
+            np.random.SeedSequence(SEED, spawn_key=(run_id % REPLICATES,)),
             run_id=run_id,
             steps=24,
             series_every=6,

@@ -158,7 +158,7 @@ class StopAfter:
             yield output
 
 
-CHUNKED = (*REF, "--chunk-runs", "4")  # 3 points x 6 replicates -> chunks of 4 and 2 runs
+CHUNKED = (*REF, "--chunk-runs", "4")  # 3 points x 6 replicates: 18 runs in chunks of 4 (and 2)
 
 
 @pytest.fixture
@@ -183,13 +183,13 @@ def test_stopped_folder(stopped):
     m = manifest(stopped)
     assert m["status"] == "stopped"
     assert m["chunks_done"] == [0, 1]
-    assert m["runs"]["done"] == 6
+    assert m["runs"]["done"] == 8
     assert sorted(p.name for p in (stopped / "chunks").glob("*.parquet")) == [
         f"{i:06d}-{t}.parquet" for i in (0, 1) for t in ("events", "outcomes", "runs", "series")
     ]
     with pytest.raises(InputError) as info:
         open_results(stopped)
-    assert "6 of 18 runs done" in str(info.value)
+    assert "8 of 18 runs done" in str(info.value)
     assert f"patronage resume {stopped}" in str(info.value)
     summary = run_cli("summary", stopped)
     assert summary.code == 2

@@ -31,7 +31,7 @@ import patronage
 from patronage.errors import InputError
 from patronage.experiments.verify import verify
 from patronage.results.folder import open_results
-from patronage.rng.seeds import DERIVATION
+from patronage.rng.seeds import DERIVATIONS
 
 
 @pytest.fixture(scope="module")
@@ -64,11 +64,14 @@ def test_manifest_provenance(ref):
         "replicates": REPLICATES,
         "seed": SEED,
         "run_layout": "run_id = point_index * replicates + replicate",
+        "streams": "common",
     }
     assert m["points"] == [{"withdrawal.level": v} for v in (0, 0.5, 1)]
     assert m["seed"] == SEED
-    assert m["seed_derivation"] == DERIVATION
-    assert "SeedSequence(seed, spawn_key=(run_id,))" in m["seed_derivation"]
+    assert m["streams"] == "common"  # common random numbers across points, by default
+    assert m["seed_derivation"] == DERIVATIONS["common"]
+    assert "SeedSequence(seed, spawn_key=(run_id % replicates,))" in m["seed_derivation"]
+    assert m["chunking"] == "runs"
     assert m["engine"] == "mesa"
     versions = m["versions"]
     assert versions["patronage"] == patronage.__version__

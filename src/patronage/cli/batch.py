@@ -22,6 +22,7 @@ from patronage.experiments.executors import default_workers, make_executor
 from patronage.reporting.tables import FORMATS, SUMMARY_NOTE, render, render_summary
 from patronage.results import store
 from patronage.results.folder import open_results
+from patronage.rng.seeds import COMMON, INDEPENDENT
 from patronage.scenario.loader import LoadedScenario, load
 
 EXIT_RUNS_FAILED = 1
@@ -79,6 +80,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"with --precision: stop at this many replicates per point (default {MAX_REPLICATES})",
     )
     p.add_argument("--seed", type=seed, help="batch seed (default: the scenario's batch, else 0)")
+    p.add_argument(
+        "--independent-streams",
+        action="store_true",
+        help="a random stream per run (default: replicate k of every design point shares "
+        "stream k, common random numbers)",
+    )
     add_run_options(p)
     p.add_argument(
         "--engine",
@@ -219,6 +226,7 @@ def build_design(args: argparse.Namespace, loaded: LoadedScenario) -> Design:
         replicates=args.replicates,
         seed=args.seed,
         explicit=explicit,
+        streams=INDEPENDENT if getattr(args, "independent_streams", False) else COMMON,
     )
 
 

@@ -40,9 +40,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"{path}: batch: {exc}", file=sys.stderr)
             bad += 1
             continue
+        ranged = f"{len(loaded.ranges)} ranged inputs, " if loaded.ranges else ""
         print(
             f"{path}: ok ({len(s.partners)} partners, {len(s.patrons)} patrons, "
-            f"{s.steps} steps, sha256 {loaded.sha256[:12]})"
+            f"{s.steps} steps, {ranged}sha256 {loaded.sha256[:12]})"
         )
         for restless in restless_partners(s):
             print(f"{path}: warning: {restless.message()}", file=sys.stderr)

@@ -12,11 +12,12 @@ from __future__ import annotations
 import importlib
 from typing import Any, Protocol
 
+from patronage.engines.plan import RunPlan
 from patronage.errors import InputError
 from patronage.results.store import GroupTables
 from patronage.scenario.schema import Scenario
 
-__all__ = ["ENGINES", "Engine", "get_engine"]
+__all__ = ["ENGINES", "Engine", "PlanEngine", "get_engine", "get_plan_engine"]
 
 # name -> module whose `run_group` implements the engine
 ENGINES: dict[str, str] = {
@@ -37,6 +38,26 @@ class Engine(Protocol):
         series_every: int | None = 1,
         params: dict[str, Any] | None = None,
     ) -> GroupTables: ...
+
+
+class PlanEngine(Protocol):
+    """`run_plan` of an engine module: any runs of any design points (engines/plan.py)."""
+
+    def __call__(
+        self,
+        plan: RunPlan,
+        batch_seed: int,
+        steps: int | None = None,
+        series_every: int | None = 1,
+    ) -> GroupTables: ...
+
+
+def get_plan_engine(name: str) -> PlanEngine:
+    """The `run_plan` of the engine called `name`, imported on demand."""
+    if name not in ENGINES:
+        raise InputError(f"must be one of {', '.join(ENGINES)}, got '{name}'", source="--engine")
+    run_plan: PlanEngine = importlib.import_module(ENGINES[name]).run_plan
+    return run_plan
 
 
 def get_engine(name: str) -> Engine:

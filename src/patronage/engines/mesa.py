@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from patronage.engines.plan import RunPlan
 from patronage.model.model import AllianceModel
 from patronage.model.outcomes import FINAL_FIELDS, STATUSES
 from patronage.results.store import GroupTables
@@ -81,7 +82,6 @@ def run_group(
     Run k is seeded with child k of the batch seed (seeds.py). A run that raises is left
     out of the tables and reported in `failed`, so a batch records it and goes on.
     """
-    from patronage.results import store
     from patronage.rng.seeds import run_seed_sequence
 
     params = params or {}
@@ -104,13 +104,70 @@ def run_group(
         finals.append(result.final)
         events += result.events
         series += result.series
+    return group_tables(scenario, params, runs, finals, events, series, failed)
+
+
+def run_plan(
+    plan: RunPlan, batch_seed: int, steps: int | None = None, series_every: int | None = 1
+) -> GroupTables:
+    """The runs of a plan, one model each: run k on its stream's seed (child `stream_ids[k]`
+    of the batch seed), with its design point's values and the values it draws."""
+    from patronage.rng.seeds import run_seed_sequence
+
+    keys = plan.keys(batch_seed)
+    draws = plan.draws(keys)
+    columns = plan.param_columns(draws)
+    by_point: dict[int, Scenario] = {}  # without ranges, one scenario per design point
+    runs, finals, events, series, failed = [], [], [], [], {}
+    for k, run_id in enumerate(plan.run_ids):
+        try:
+            point = plan.point_of_run[k]
+            if draws:
+                scenario = plan.scenario(k, draws)
+            elif point in by_point:
+                scenario = by_point[point]
+            else:
+                scenario = by_point[point] = plan.scenario(k, draws)
+            result = simulate(
+                scenario,
+                run_seed_sequence(batch_seed, plan.stream_ids[k]),
+                run_id=run_id,
+                steps=steps,
+                series_every=series_every,
+                params={f"param.{name}": values[k] for name, values in columns.items()},
+            )
+        except Exception as exc:
+            failed[run_id] = f"{type(exc).__name__}: {exc}"
+            continue
+        result.run["seed"] = batch_seed
+        runs.append(result.run)
+        finals.append(result.final)
+        events += result.events
+        series += result.series
+    return group_tables(
+        plan.loaded.scenario, plan.param_kinds(), runs, finals, events, series, failed
+    )
+
+
+def group_tables(
+    scenario: Scenario,
+    param_kinds: dict[str, Any],
+    runs: list[dict[str, Any]],
+    finals: list[dict[str, list]],
+    events: list[tuple],
+    series: list[tuple],
+    failed: dict[int, str],
+) -> GroupTables:
+    """The result tables of finished runs (the rows of `simulate`, run by run)."""
+    from patronage.results import store
+
     partner_ids = scenario.partner_ids()
     fields = (*FINAL_FIELDS, "realign_step", "collapse_step")
     final = {
         f: np.array([r[f] for r in finals]).reshape(len(finals), len(partner_ids)) for f in fields
     }
     return GroupTables(
-        runs=store.dicts_table(runs, store.runs_schema(params)),
+        runs=store.dicts_table(runs, store.runs_schema(param_kinds)),
         outcomes=store.outcomes_table(
             np.array([r["run_id"] for r in runs], dtype=np.int64),
             partner_ids,

@@ -10,6 +10,7 @@ so the bytes do not depend on workers, executor, completion order or interruptio
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -21,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from patronage.engines.base import ENGINES
+from patronage.engines.plan import RunPlan
 from patronage.errors import InputError
 from patronage.experiments.chunks import ChunkOutput, Job, plan_chunks, remember, run_chunk
 from patronage.experiments.design import Design
@@ -28,7 +30,10 @@ from patronage.experiments.executors import Executor, InProcess
 from patronage.experiments.progress import Progress
 from patronage.experiments.resume import differences
 from patronage.results import provenance, store
-from patronage.scenario.loader import LoadedScenario, override_scenario
+from patronage.results.params import numeric_fields
+from patronage.rng.seeds import DERIVATIONS, INDEPENDENT
+from patronage.scenario.loader import LoadedScenario, check_extremes, validate
+from patronage.scenario.overrides import assign
 
 CHUNK_RUNS = {"mesa": 20, "ensemble": 2000}
 ROW_GROUP = 16_384  # rows per parquet row group: bounds consolidation memory
@@ -40,9 +45,20 @@ LARGE_MANIFEST = 256 * 1024  # bytes
 
 
 def check_points(loaded: LoadedScenario, points: list[dict[str, Any]]) -> None:
-    """Validate every design point before anything is written: bad values fail up front."""
+    """Validate every design point before anything is written: bad values fail up front,
+    with every range it leaves at its low and at its high."""
     for assignments in points:
-        override_scenario(loaded, assignments)
+        data, touched = assign(loaded.data, assignments)
+        validate(data, loaded.source, loaded.lines, touched)
+        if loaded.ranges:
+            plan = RunPlan(loaded, (0,), (0,), (0,), (assignments,))
+            check_extremes(data, plan.ranges(), loaded.source, loaded.lines, touched)
+
+
+def ranged_inputs(loaded: LoadedScenario, points: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ranges the runs draw (a sweep or sample of a field takes over its range)."""
+    plan = RunPlan(loaded, (0,), (0,), (0,), tuple(points[:1]) or ({},))
+    return {r.path: r.distribution.to_dict() for r in plan.ranges()}
 
 
 def design_fingerprint(loaded: LoadedScenario, design: Design, job: Job, chunk_runs: int) -> str:
@@ -80,22 +96,36 @@ def run_batch(
     executor = executor or InProcess()
     remember(loaded)  # chunks computed in this process reuse the parsed scenario
     chunk_runs = chunk_runs or CHUNK_RUNS[engine]
+    previous = _resumable(out) if resume else None
+    if previous is not None:  # a resume keeps the folder's streams, whatever the default
+        design = dataclasses.replace(design, streams=previous["design"]["streams"])
+    points = previous["points"] if previous is not None else design.points()
     job = Job(
-        loaded.text, loaded.source, loaded.overrides, design.seed, steps, series_every, engine
+        loaded.text,
+        loaded.source,
+        loaded.overrides,
+        design.seed,
+        steps,
+        series_every,
+        engine,
+        replicates=design.replicates,
+        streams=design.streams,
+        numeric=numeric_fields(points),
     )
     fingerprint = design_fingerprint(loaded, design, job, chunk_runs)
     chunks = out / "chunks"
     journal = chunks / "journal.jsonl"
 
-    if resume:
-        manifest = _resume_manifest(out)
+    if previous is not None:
+        manifest = previous
+        if manifest.get("status") == "complete" and manifest.get("chunking") != "runs":
+            return manifest  # an older folder, complete: nothing to run
         _check_same_batch(manifest, loaded, design, job, chunk_runs, out)
         if manifest["status"] == "complete":
             return manifest
-        points = manifest["points"]  # as first drawn: a newer scipy cannot move them
+        # points as first drawn: a newer scipy cannot move them
         _replay_journal(manifest, journal)
     else:
-        points = design.points()
         if "steps" in design.param_names:
             raise InputError(
                 "sweep the horizon with --steps, not as a design field",
@@ -115,6 +145,7 @@ def run_batch(
             started=provenance.now(),
             engine=engine,
         )
+        ranges = ranged_inputs(loaded, points)
         manifest.update(
             fingerprint=fingerprint,
             executor=executor_name,
@@ -123,7 +154,11 @@ def run_batch(
             chunks_done=[],
             chunk_seconds={},  # compute time of each chunk (its runs are in `chunk_runs`)
             failed_runs={},
-            param_columns=[f"param.{name}" for name in design.param_names],
+            param_columns=[f"param.{name}" for name in [*design.param_names, *ranges]],
+            ranges=ranges,  # drawn per run from its own stream (rng/inputs.py)
+            streams=design.streams,
+            seed_derivation=DERIVATIONS[design.streams],
+            chunking="runs",  # chunks of consecutive runs across design points
         )
         chunks.mkdir(parents=True, exist_ok=True)
         store.write_json(manifest, out / store.MANIFEST)
@@ -216,17 +251,27 @@ def _claim_folder(out: Path, replace: bool) -> None:
         raise InputError(f"cannot create the folder: {exc.strerror}", source=str(out)) from None
 
 
-def _resume_manifest(out: Path) -> dict[str, Any]:
+def _resumable(out: Path) -> dict[str, Any]:
+    """The manifest of a folder this version can resume."""
     manifest = store.read_manifest(out)
     if manifest.get("kind") != "batch":
         raise InputError("cannot resume: not a batch folder", source=str(out))
-    if manifest["format"] != store.FORMAT_VERSION and manifest.get("status") != "complete":
-        raise InputError(
-            f"cannot resume: written in result format {manifest['format']} by an older "
-            f"patronage (this one writes format {store.FORMAT_VERSION}); finish it with that "
-            "version, or start the batch again",
-            source=str(out),
-        )
+    if manifest.get("status") != "complete":
+        if manifest["format"] != store.FORMAT_VERSION:
+            raise InputError(
+                f"cannot resume: written in result format {manifest['format']} by an older "
+                f"patronage (this one writes format {store.FORMAT_VERSION}); finish it with "
+                "that version, or start the batch again",
+                source=str(out),
+            )
+        if manifest.get("chunking") != "runs":
+            raise InputError(
+                "cannot resume: this batch was started by an older patronage (chunks by design "
+                "point, a random stream per run); finish it with that version, or start a new "
+                "--out",
+                source=str(out),
+            )
+    manifest["design"].setdefault("streams", INDEPENDENT)  # folders before common streams
     return manifest
 
 

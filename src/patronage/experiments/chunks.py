@@ -1,8 +1,9 @@
 """Chunks: the unit of work of a batch, computed by any executor, and by `verify` too.
 
 A `Job` carries everything a worker needs as data (the scenario text, not a path), and a
-`ChunkTask` the runs of one design point; `run_chunk` turns them into table rows with the
-chosen engine. Both are picklable, so local pools and Dask workers run the same function.
+`ChunkTask` consecutive runs (of one design point or many); `run_chunk` turns them into
+table rows with the chosen engine. Both are picklable, so local pools and Dask workers run
+the same function.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from patronage.engines.base import get_engine
+from patronage.engines.base import get_plan_engine
+from patronage.engines.plan import RunPlan
 from patronage.experiments.design import Design
-from patronage.results.params import numeric_fields, param_value
+from patronage.rng.seeds import INDEPENDENT, stream_id
 from patronage.scenario.loader import LoadedScenario, from_text, override_scenario
 from patronage.scenario.schema import Scenario
 
@@ -27,6 +29,7 @@ __all__ = [
     "Job",
     "loaded_for",
     "plan_chunks",
+    "plan_for",
     "remember",
     "run_chunk",
     "scenario_for",
@@ -35,7 +38,11 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Job:
-    """Everything a worker needs to compute a chunk: data only, no paths to read."""
+    """Everything a worker needs to compute a chunk: data only, no paths to read.
+
+    `streams` says which child of the batch seed seeds each run (rng/seeds.py); `numeric`
+    the column type of each designed field (decided once for the batch).
+    """
 
     text: str
     source: str
@@ -44,15 +51,19 @@ class Job:
     steps: int | None
     series_every: int | None
     engine: str
+    replicates: int = 1
+    streams: str = INDEPENDENT
+    numeric: dict[str, bool] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
 class ChunkTask:
+    """Consecutive runs, of one design point or several: run k is replicate k % replicates
+    of point k // replicates; `points` holds the designed values of the points it spans."""
+
     index: int
-    point: int
     run_ids: tuple[int, ...]
-    assignments: dict[str, Any] = field(hash=False)  # values to set in the scenario
-    params: dict[str, Any] = field(hash=False)  # values recorded in the runs table
+    points: dict[int, dict[str, Any]] = field(hash=False)
 
 
 @dataclass
@@ -92,19 +103,25 @@ def scenario_for(
     return override_scenario(loaded_for(text, source, overrides), json.loads(assignments_json))
 
 
-def run_chunk(job: Job, task: ChunkTask) -> ChunkOutput:
-    """Compute one chunk (in a worker): the runs of one design point, by the chosen engine."""
-    started = time.perf_counter()
-    scenario = scenario_for(
-        job.text, job.source, job.overrides, json.dumps(task.assignments, sort_keys=True)
+def plan_for(job: Job, task: ChunkTask) -> RunPlan:
+    """The runs of a chunk as an engine's RunPlan: ids, streams, design points."""
+    order = sorted(task.points)
+    slot = {p: k for k, p in enumerate(order)}
+    return RunPlan(
+        loaded_for(job.text, job.source, job.overrides),
+        task.run_ids,
+        tuple(stream_id(r, job.replicates, job.streams) for r in task.run_ids),
+        tuple(slot[r // job.replicates] for r in task.run_ids),
+        tuple(task.points[p] for p in order),
+        dict(job.numeric),
     )
-    tables = get_engine(job.engine)(
-        scenario,
-        job.seed,
-        list(task.run_ids),
-        steps=job.steps,
-        series_every=job.series_every,
-        params=task.params,
+
+
+def run_chunk(job: Job, task: ChunkTask) -> ChunkOutput:
+    """Compute one chunk (in a worker) with the chosen engine."""
+    started = time.perf_counter()
+    tables = get_plan_engine(job.engine)(
+        plan_for(job, task), job.seed, steps=job.steps, series_every=job.series_every
     )
     return ChunkOutput(
         task.index,
@@ -118,14 +135,12 @@ def run_chunk(job: Job, task: ChunkTask) -> ChunkOutput:
 
 
 def plan_chunks(design: Design, points: list[dict[str, Any]], chunk_runs: int) -> list[ChunkTask]:
-    """Chunks of at most `chunk_runs` runs, never spanning two design points."""
-    numeric = numeric_fields(points)
+    """Chunks of at most `chunk_runs` consecutive runs, across design points: an engine
+    steps many points together (the ensemble as arrays over runs), so a design of many
+    points with few replicates costs what one point with many replicates costs."""
     tasks: list[ChunkTask] = []
-    for p, assignments in enumerate(points):
-        first = p * design.replicates
-        params = {k: param_value(v, numeric[k]) for k, v in assignments.items()}
-        for start in range(0, design.replicates, chunk_runs):
-            stop = min(start + chunk_runs, design.replicates)
-            run_ids = tuple(range(first + start, first + stop))
-            tasks.append(ChunkTask(len(tasks), p, run_ids, assignments, params))
+    for first in range(0, design.n_runs, chunk_runs):
+        run_ids = tuple(range(first, min(first + chunk_runs, design.n_runs)))
+        spanned = range(run_ids[0] // design.replicates, run_ids[-1] // design.replicates + 1)
+        tasks.append(ChunkTask(len(tasks), run_ids, {p: points[p] for p in spanned}))
     return tasks

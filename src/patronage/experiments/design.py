@@ -2,8 +2,10 @@
 replicates.
 
 A design expands into design points (one dict of path -> value each) times replicates.
-Run k belongs to point k // replicates and is replicate k % replicates; its seed is child k
-of the batch seed (seeds.py), so two batches with the same seed and design pair run by run.
+Run k belongs to point k // replicates and is replicate k % replicates; its seed is child
+k % replicates of the batch seed under common random numbers (the default), child k with
+independent streams (rng/seeds.py), so two batches with the same seed and design pair run
+by run, and so do the points of one batch by default.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from patronage.errors import InputError
-from patronage.scenario.loader import parse_value
+from patronage.rng.seeds import COMMON, STREAMS
+from patronage.scenario.overrides import parse_value
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,14 @@ class Design:
     replicates: int = 1
     seed: int = 0
     explicit: list[dict[str, Any]] = field(default_factory=list)
+    streams: str = COMMON  # common random numbers across points (rng/seeds.py)
 
     def __post_init__(self) -> None:
+        if self.streams not in STREAMS:
+            raise InputError(
+                f"streams must be one of {', '.join(STREAMS)}, got '{self.streams}'",
+                source="design",
+            )
         for name in ("sweeps", "samples", "n_samples", "replicates", "seed", "explicit"):
             object.__setattr__(self, name, plain(getattr(self, name)))
         object.__setattr__(self, "samples", {k: tuple(v) for k, v in self.samples.items()})
@@ -115,6 +124,7 @@ class Design:
             "replicates": self.replicates,
             "seed": self.seed,
             "run_layout": "run_id = point_index * replicates + replicate",
+            "streams": self.streams,
         }
 
 
@@ -204,6 +214,7 @@ def merged(
     replicates: int | None = None,
     seed: int | None = None,
     explicit: list[dict[str, Any]] | None = None,
+    streams: str = COMMON,
 ) -> Design:
     """The design of a scenario's `batch:` section with what was given on top of it (the
     command line, or keyword arguments): each given part replaces the section's; explicit
@@ -220,6 +231,7 @@ def merged(
         replicates=replicates or base.get("replicates") or DEFAULT_REPLICATES,
         seed=seed if seed is not None else base.get("seed", 0),
         explicit=list(explicit or []),
+        streams=streams,
     )
 
 

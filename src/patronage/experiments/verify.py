@@ -14,7 +14,8 @@ import pandas as pd
 
 from patronage.experiments.chunks import ChunkOutput, ChunkTask, Job, run_chunk
 from patronage.results.folder import Results
-from patronage.results.params import numeric_fields, param_value
+from patronage.results.params import numeric_fields
+from patronage.rng.seeds import INDEPENDENT
 
 
 @dataclass
@@ -30,6 +31,8 @@ class Verification:
 def verify(results: Results, sample: int, seed: int = 0) -> Verification:
     """Re-run `sample` runs drawn at random (seeded) and compare all four tables' rows."""
     m = results.manifest
+    design = m["design"]
+    points = m.get("points") or [{}]
     job = Job(
         m["scenario"]["text"],
         m["scenario"]["source"],
@@ -38,23 +41,16 @@ def verify(results: Results, sample: int, seed: int = 0) -> Verification:
         m["steps"],
         m["series_every"],
         m["engine"],
+        replicates=design["replicates"],
+        streams=design.get("streams", INDEPENDENT),  # folders before common random numbers
+        numeric=numeric_fields(points),
     )
     run_ids = results.runs["run_id"].to_numpy()
     rng = np.random.default_rng(seed)
     chosen = sorted(rng.choice(run_ids, size=min(sample, len(run_ids)), replace=False).tolist())
-    replicates = m["design"]["replicates"]
-    points = m.get("points") or [{}]
-    by_point: dict[int, list[int]] = {}
-    for run_id in chosen:
-        by_point.setdefault(run_id // replicates, []).append(run_id)
-    mismatched: dict[int, str] = {}
-    numeric = numeric_fields(points)
-    for p, ids in by_point.items():
-        assignments = points[p]
-        params = {k: param_value(v, numeric[k]) for k, v in assignments.items()}
-        tables = run_chunk(job, ChunkTask(0, p, tuple(ids), assignments, params))
-        for run_id, problem in _compare(results, tables, ids).items():
-            mismatched[run_id] = problem
+    spanned = {r // job.replicates for r in chosen}
+    tables = run_chunk(job, ChunkTask(0, tuple(chosen), {p: points[p] for p in spanned}))
+    mismatched = _compare(results, tables, chosen)
     return Verification(chosen, mismatched)
 
 

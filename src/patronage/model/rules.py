@@ -129,14 +129,16 @@ def loyalty_target(
     return clip01(loyalty_anchor - trust_weight * lost_trust - pressure_weight * pressure)
 
 
-def loyalty(current: Num, target: Num, rate: float, noise: Num, noise_scale: float) -> Num:
+def loyalty(current: Num, target: Num, rate: Any, noise: Num, noise_scale: Any) -> Num:
     """Loyalty moves toward its target, plus seeded noise (a standard normal draw).
 
     `noise_scale` is the standard deviation of loyalty around a steady target (the spread
     of this AR(1) process), so the monthly shock is noise_scale x sqrt(rate x (2 - rate))
     and sweeping the rate does not change how far loyalty wanders.
     """
-    shock = noise_scale * math.sqrt(rate * (2.0 - rate))
+    spread = rate * (2.0 - rate)
+    # math.sqrt and np.sqrt are both correctly rounded: floats and arrays agree exactly
+    shock = noise_scale * (math.sqrt(spread) if isinstance(spread, float) else np.sqrt(spread))
     return clip01(current + rate * (target - current) + shock * noise)
 
 

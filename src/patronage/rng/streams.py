@@ -61,3 +61,12 @@ def box_muller(u1: np.ndarray, u2: np.ndarray) -> np.ndarray:
     """Standard normal draws from two uniform arrays (for the loyalty noise)."""
     radius = np.sqrt(-2.0 * np.log1p(-u1))  # 1 - u1 is in (0, 1]: never log(0)
     return radius * np.cos(2.0 * np.pi * u2)
+
+
+def uniform_at(key: np.ndarray | np.uint64, counter: int) -> np.ndarray:
+    """The uniform draw in [0, 1) at one counter of each key's stream (shape key.shape)."""
+    keys = np.asarray(key, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        state = keys + np.uint64(counter + 1) * GAMMA
+        bits = _mix(state)
+    return (bits >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)

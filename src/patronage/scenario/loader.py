@@ -8,7 +8,6 @@ knows it, the field path and what is allowed.
 
 from __future__ import annotations
 
-import copy
 import difflib
 import hashlib
 import json
@@ -23,7 +22,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from patronage.errors import InputError, listed
-from patronage.scenario.paths import list_index
+from patronage.scenario.overrides import PathKey, apply_override, assign, split_override
+from patronage.scenario.ranges import RangedInput, RangeProblem, at_extremes, split_ranges
 from patronage.scenario.schema import NONE_PATRON, Scenario
 
 RESERVED_IDS = (NONE_PATRON, "param", "run_id", "seed")  # 'none' is an alternative; the rest
@@ -33,8 +33,6 @@ MAX_BYTES = 64 * 2**20  # hand-written scenarios are kilobytes; generated ones r
 # libyaml's C parser when PyYAML has it (the wheels do): the same safe constructors, ~10x
 # faster on the large generated scenarios.
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-PathKey = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
@@ -47,6 +45,7 @@ class LoadedScenario:
     overrides: tuple[str, ...] = ()
     data: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     lines: dict[PathKey, int] = field(default_factory=dict, repr=False, compare=False)
+    ranges: tuple[RangedInput, ...] = ()  # inputs written as distributions (ranges.py)
 
     @property
     def sha256(self) -> str:
@@ -65,8 +64,37 @@ def from_text(text: str, source: str, overrides: tuple[str, ...] = ()) -> Loaded
     for override in overrides:
         dotted, value = split_override(override, source)
         data = apply_override(data, dotted, value, source, touched)
+    ranges: tuple[RangedInput, ...] = ()
+    if "low" in text or overrides:  # a range has a low: most files are read without a walk
+        try:
+            data, ranges = split_ranges(data)
+        except RangeProblem as problem:
+            raise blame(problem.message, problem.loc, source, lines, touched) from None
     scenario = validate(data, source, lines, touched)
-    return LoadedScenario(scenario, source, text, tuple(overrides), data, lines)
+    check_extremes(data, ranges, source, lines, touched)
+    return LoadedScenario(scenario, source, text, tuple(overrides), data, lines, ranges)
+
+
+def check_extremes(
+    data: dict[str, Any],
+    ranges: tuple[RangedInput, ...],
+    source: str,
+    lines: dict[PathKey, int],
+    overridden: list[PathKey] | tuple[PathKey, ...] = (),
+) -> None:
+    """Bounds of ranges are checked as numbers are: the scenario with every range at its
+    low, then at its high, must validate (every constraint of the schema is an interval or
+    a sum that grows with each field)."""
+    for end, extreme in at_extremes(data, ranges):
+        try:
+            validate(extreme, source, lines, overridden)
+        except InputError as exc:
+            raise InputError(
+                f"{exc.message} (at the range's {end})",
+                source=exc.source,
+                line=exc.line,
+                field=exc.field,
+            ) from None
 
 
 def read_text(path: Path) -> str:
@@ -209,6 +237,19 @@ def _line_for(loc: PathKey, lines: dict[PathKey, int]) -> int | None:
     return None
 
 
+def blame(
+    message: str,
+    loc: PathKey,
+    source: str,
+    lines: dict[PathKey, int],
+    overridden: list[PathKey] | tuple[PathKey, ...] = (),
+) -> InputError:
+    """The error for the field at `loc`: its file line, or the --set that wrote it."""
+    if any(loc[: len(o)] == o for o in overridden):
+        return InputError(message, source=f"{source} (--set)", field=format_path(loc))
+    return InputError(message, source=source, line=_line_for(loc, lines), field=format_path(loc))
+
+
 def validate(
     data: dict[str, Any],
     source: str,
@@ -220,13 +261,6 @@ def validate(
     An error inside an `overridden` path is blamed on the override (`FILE (--set)`), not on
     a line of the file, which still holds the old value.
     """
-
-    def blame(message: str, loc: PathKey) -> InputError:
-        if any(loc[: len(o)] == o for o in overridden):
-            return InputError(message, source=f"{source} (--set)", field=format_path(loc))
-        return InputError(
-            message, source=source, line=_line_for(loc, lines), field=format_path(loc)
-        )
 
     try:
         scenario = Scenario.model_validate(data)
@@ -240,11 +274,11 @@ def validate(
         message = _describe(error, loc)
         if more:
             message += f" (and {more} more error{'s' if more > 1 else ''})"
-        raise blame(message, loc) from None
+        raise blame(message, loc, source, lines, overridden) from None
     problem = check_references(scenario)
     if problem is not None:
         loc, message = problem
-        raise blame(message, loc)
+        raise blame(message, loc, source, lines, overridden)
     return scenario
 
 
@@ -383,85 +417,9 @@ def _list(ids: list[str]) -> str:
     return listed(ids, limit=12)
 
 
-# --- overrides by dotted path ---------------------------------------------------------------
-
-
-def split_override(text: str, source: str = "--set") -> tuple[str, Any]:
-    """Split `path=value`; the value is read as YAML (numbers, lists, strings)."""
-    if "=" not in text:
-        raise InputError(f"expected PATH=VALUE, got '{text}'", source="--set")
-    dotted, raw = text.split("=", 1)
-    dotted = dotted.strip()
-    if not dotted:
-        raise InputError(f"expected PATH=VALUE, got '{text}'", source="--set")
-    return dotted, parse_value(raw, dotted)
-
-
-def parse_value(raw: str, dotted: str) -> Any:
-    try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError:
-        raise InputError(f"cannot read value '{raw}'", source="--set", field=dotted) from None
-    return raw if value is None and raw.strip() not in ("", "null", "~") else value
-
-
-def apply_override(
-    data: dict[str, Any],
-    dotted: str,
-    value: Any,
-    source: str = "--set",
-    touched: list[PathKey] | None = None,
-) -> dict[str, Any]:
-    """Return a copy of `data` with the field at `dotted` set; list items are named by id.
-
-    `touched`, if given, receives the path written (with list indices), so that errors in
-    overridden fields can be blamed on the override rather than on the file.
-    """
-    out = copy.deepcopy(data)
-    parts = dotted.split(".")
-    node: Any = out
-    walked: list[str] = []
-    loc: list[str | int] = []
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        walked.append(part)
-        if isinstance(node, list):
-            index = list_index(node, part)
-            if index is None:
-                ids = [str(item.get("id")) for item in node if isinstance(item, dict)]
-                raise InputError(
-                    f"no item with id '{part}' (ids: {listed(ids)})",
-                    source="--set",
-                    field=".".join(walked[:-1]) or dotted,
-                )
-            loc.append(index)
-            if last:
-                node[index] = value
-            else:
-                node = node[index]
-        elif isinstance(node, dict):
-            loc.append(part)
-            if last:
-                node[part] = value
-            else:
-                if part not in node or node[part] is None:
-                    node[part] = {}
-                node = node[part]
-        else:
-            raise InputError(
-                f"'{'.'.join(walked[:-1])}' is a value, not a section", source="--set", field=dotted
-            )
-    if touched is not None:
-        touched.append(tuple(loc))
-    return out
-
-
 def override_scenario(loaded: LoadedScenario, assignments: dict[str, Any]) -> Scenario:
     """Apply already-parsed values (from a sweep) to a loaded scenario and validate."""
     if not assignments:  # the loaded scenario is already validated: no second pass
         return loaded.scenario
-    data = loaded.data
-    touched: list[PathKey] = []
-    for dotted, value in assignments.items():
-        data = apply_override(data, dotted, value, touched=touched)
+    data, touched = assign(loaded.data, assignments)
     return validate(data, loaded.source, loaded.lines, touched)

@@ -39,17 +39,23 @@ Modules: codes (integer codes), static (Static), network (watch matrix, RowSums)
 
 from __future__ import annotations
 
+import numpy as np
+import pyarrow as pa
+
 from patronage.engines.ensemble.codes import MAX_CELLS, SERIES_CELLS
+from patronage.engines.ensemble.inputs import input_groups
 from patronage.engines.ensemble.state import ChunkResult, simulate_block
 from patronage.engines.ensemble.static import Static
 from patronage.engines.ensemble.tables import build_tables
+from patronage.engines.plan import RunPlan
 from patronage.results.store import GroupTables
+from patronage.rng.pcg64 import run_keys
 from patronage.scenario.schema import Scenario
 
-__all__ = ["Static", "run_group", "simulate_block"]
+__all__ = ["Static", "run_group", "run_plan", "simulate_block"]
 
 
-# --- the entry point -------------------------------------------------------------------------
+# --- the entry points ------------------------------------------------------------------------
 
 
 def run_group(
@@ -60,24 +66,69 @@ def run_group(
     series_every: int | None = 1,
     params: dict[str, float] | None = None,
 ) -> GroupTables:
-    """Runs of one design point with the ensemble engine: the tables of runner.run_group.
+    """Runs of one scenario, run k on child k of the batch seed: runner.run_group's tables.
 
-    Runs are stepped together in blocks of at most MAX_CELLS run-partner cells (fewer when
-    the series is kept); every draw is a pure function of the run's key, the step and the
-    partner, so how runs are cut into blocks changes nothing. A block that raises is left
-    out of the tables and its runs are reported in `failed`, as runner.run_group does.
+    `params` are recorded as they are in every run's row (designed values of the point).
     """
-    params = params or {}
     run_ids = [int(r) for r in run_ids]
+    keys = run_keys(batch_seed, run_ids)
+    horizon = steps if steps is not None else scenario.steps
+    chunks, failed = _simulate(scenario, {}, keys, run_ids, horizon, series_every)
+    columns = {name: [value] * len(run_ids) for name, value in (params or {}).items()}
+    return build_tables(scenario, batch_seed, dict(params or {}), columns, run_ids, chunks, failed)
+
+
+def run_plan(
+    plan: RunPlan, batch_seed: int, steps: int | None = None, series_every: int | None = 1
+) -> GroupTables:
+    """The runs of a plan (any design points, ranged inputs drawn per run), stepped
+    together wherever their inputs can be arrays over runs (engines/ensemble/inputs.py)."""
+    scenario = plan.loaded.scenario
+    keys = plan.keys(batch_seed)
+    draws = plan.draws(keys)
     horizon = steps if steps is not None else scenario.steps
     chunks: list[ChunkResult] = []
     failed: dict[int, str] = {}
+    run_ids = list(plan.run_ids)
+    groups = input_groups(plan, draws)
+    for base, positions, varying in groups:
+        take = np.asarray(positions)
+        done, lost = _simulate(
+            base, varying, keys[take], [run_ids[k] for k in positions], horizon, series_every
+        )
+        chunks += done
+        failed.update(lost)
+    tables = build_tables(
+        scenario,
+        batch_seed,
+        plan.param_kinds(),
+        plan.param_columns(draws),
+        run_ids,
+        chunks,
+        failed,
+    )
+    return _in_run_order(tables) if len(groups) > 1 else tables
+
+
+def _simulate(
+    scenario: Scenario,
+    varying: dict,
+    keys: np.ndarray,
+    run_ids: list[int],
+    horizon: int,
+    series_every: int | None,
+) -> tuple[list[ChunkResult], dict[int, str]]:
+    """Blocks of at most MAX_CELLS run-partner cells (fewer when the series is kept); every
+    draw is a pure function of the run's key, the step and the partner, so how runs are cut
+    into blocks changes nothing. A block that raises is left out and its runs reported in
+    `failed`, as runner.run_group does."""
+    chunks: list[ChunkResult] = []
+    failed: dict[int, str] = {}
     try:
-        static = Static(scenario)
+        static = Static(scenario) if not varying else None
+        n = len(scenario.partners)
     except Exception as exc:  # every run would raise the same
-        failed = {run_id: f"{type(exc).__name__}: {exc}" for run_id in run_ids}
-        return build_tables(scenario, batch_seed, params, chunks, failed)
-    n = static.n
+        return [], {run_id: f"{type(exc).__name__}: {exc}" for run_id in run_ids}
     per_block = max(1, MAX_CELLS // n)
     if series_every:
         records = horizon // series_every + 2
@@ -85,8 +136,29 @@ def run_group(
     for start in range(0, len(run_ids), per_block):
         ids = run_ids[start : start + per_block]
         try:
-            chunks.append(simulate_block(static, batch_seed, ids, horizon, series_every))
+            block = static or Static(
+                scenario, {loc: v[start : start + per_block] for loc, v in varying.items()}
+            )
+            chunks.append(
+                simulate_block(block, keys[start : start + per_block], ids, horizon, series_every)
+            )
         except Exception as exc:
             for run_id in ids:
                 failed[run_id] = f"{type(exc).__name__}: {exc}"
-    return build_tables(scenario, batch_seed, params, chunks, failed)
+    return chunks, failed
+
+
+def _in_run_order(tables: GroupTables) -> GroupTables:
+    """Rows sorted by run id, stably (each run's rows keep their order)."""
+
+    def ordered(table: pa.Table) -> pa.Table:
+        order = np.argsort(table.column("run_id").to_numpy(), kind="stable")
+        return table.take(pa.array(order))
+
+    return GroupTables(
+        runs=ordered(tables.runs),
+        outcomes=ordered(tables.outcomes),
+        events=ordered(tables.events),
+        series=ordered(tables.series),
+        failed=tables.failed,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -26,14 +27,17 @@ class Csr:
     shape: tuple[int, int]
 
 
-def watch_matrix(rows: list[int], cols: list[int], weights: list[float], n: int) -> Csr:
-    """Who watches whom: row i holds the weights of the peers partner i watches, by index."""
+def watch_matrix(rows: list[int], cols: list[int], weights: Any, n: int) -> Csr:
+    """Who watches whom: row i holds the weights of the peers partner i watches, by index.
+
+    `weights` is one weight per entry, or an array (runs, entries) when they differ by run.
+    """
     rows_a = np.asarray(rows, dtype=np.int64)
     cols_a = np.asarray(cols, dtype=np.int64)
     order = np.lexsort((cols_a, rows_a))
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows_a, minlength=n), out=indptr[1:])
-    data = np.asarray(weights, dtype=np.float64)[order]
+    data = np.asarray(weights, dtype=np.float64)[..., order]
     return Csr(indptr, cols_a[order], data, (n, n))
 
 
@@ -64,18 +68,25 @@ class RowSums:
             [first[:count] + k for k, count in enumerate(self.counts)] or [np.zeros(0, int)]
         )
         self.columns = matrix.indices[entries]
-        self.weights = matrix.data[entries]
+        self.weights = matrix.data[..., entries]  # (entries,) or (runs, entries)
         self.offsets = np.cumsum([0, *self.counts])
         self._cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Row sums of matrix * x for x of shape (partners,) or (m, partners)."""
-        cached = self._cache.get(x.ndim)
+    def __call__(self, x: np.ndarray, runs: np.ndarray | None = None) -> np.ndarray:
+        """Row sums of matrix * x for x of shape (partners,) or (m, partners).
+
+        With weights per run, the result has a row per run; `runs` then picks the runs
+        (the rows of x) when x holds only some of them.
+        """
+        weights = self.weights
+        if runs is not None and weights.ndim == 2:
+            weights = weights[runs]
+        cached = self._cache.get(x.ndim) if runs is None else None
         if cached is not None and cached[0].shape == x.shape and np.array_equal(cached[0], x):
             return cached[1]  # the schedule is often flat: nothing to recompute
-        out = np.zeros(x.shape)
+        out = np.zeros((*np.broadcast_shapes(x.shape[:-1], weights.shape[:-1]), self.n))
         if self.order.size:
-            products = self.weights * x[..., self.columns]
+            products = weights * x[..., self.columns]
             total = 0.0 + products[..., : self.counts[0]]
             carry = np.zeros(total.shape) if self.compensated else None
             for k in range(1, len(self.counts)):
@@ -94,5 +105,6 @@ class RowSums:
                 fix = (carry != 0.0) & np.isfinite(carry)
                 total = np.where(fix, total + carry, total)
             out[..., self.order] = total
-        self._cache[x.ndim] = (x.copy(), out)
+        if runs is None:
+            self._cache[x.ndim] = (x.copy(), out)
         return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,6 @@ from patronage.engines.ensemble.static import Static
 from patronage.model import rules
 from patronage.model.outcomes import SERIES_FIELDS
 from patronage.rng import streams
-from patronage.rng.pcg64 import run_keys
 
 # --- one block of runs ----------------------------------------------------------------------
 
@@ -51,11 +51,15 @@ class Ensemble:
         self.R = R = len(keys)
         shape = (R, n)
         self.cols = np.arange(n)
-        # Shared inputs changed by scenario events (fresh copies for every block).
+        # Inputs changed by scenario events (fresh copies for every block): shared by the
+        # runs, or per run where they vary (an event can make them so).
         self.threat = st.threat.copy()
         self.pressure = st.pressure.copy()
         self.offers = st.offers.copy()
-        self.stay_support = np.zeros((st.n_patrons + 1, n))
+        # choice tables get an axis of runs where an input of theirs varies by run
+        self.tables_per_run = st.affinity.ndim == 3 or st.schedule_per_run
+        self.run_base = (np.arange(R) * ((st.n_patrons + 1) * n))[:, None]
+        self._flat_runs: np.ndarray | None = None  # flat + run_base, while flat is unchanged
         self._offers_changed()
 
         self.loyalty = np.broadcast_to(st.loyalty, shape).copy()
@@ -72,14 +76,14 @@ class Ensemble:
         self.loyalty_anchor = self.loyalty.copy()
         self.trust_anchor = self.trust.copy()
         self.trust_at_exit = self.trust.copy()
-        self.loyalty_at_exit = np.broadcast_to(st.affinity[:, 0], shape).copy()
+        self.loyalty_at_exit = np.broadcast_to(st.affinity[..., 0], shape).copy()
         self.reference = np.zeros((N_TERMS, *shape))
         self.recent = np.zeros((N_TERMS, *shape))  # terms averaged over rules.TRIGGER_WINDOW
         self.moves = np.zeros(shape)  # realignments made so far
         # The starting position of the current relationship (rules.Start): the status quo
         baseline = np.ones(n)  # the incumbent's baseline support
         start_pull = rules.alternative_pull(
-            np.asarray(st.affinity[:, 0]), baseline, st.c.w_affinity, st.c.w_offer
+            np.asarray(st.affinity[..., 0]), baseline, st.c.w_affinity, st.c.w_offer
         )
         at_start = rules.start_position(
             np.asarray(st.loyalty),
@@ -109,42 +113,79 @@ class Ensemble:
 
     def _offers_changed(self) -> None:
         """Best alternative, its pull and offer for each possible current patron (row); the
-        support each patron gives (row) to each partner."""
+        support each patron gives (row) to each partner. Shape (alternatives, partners), or
+        (runs, alternatives, partners) when an input of theirs varies by run."""
         st, c = self.st, self.st.c
         n, none = st.n, st.none
-        offer = np.zeros((n, none + 1))
-        offer[:, :none] = self.offers
-        affinity = np.empty((n, none + 1))
-        affinity[:, :none] = st.affinity
-        affinity[:, none] = st.autonomy
-        pull = rules.alternative_pull(affinity, offer, c.w_affinity, c.w_offer)
-        self.best = np.empty((none + 1, n), dtype=np.intp)
-        self.best_pull = np.empty((none + 1, n))
-        self.best_offer = np.empty((none + 1, n))
-        rows = np.arange(n)
+        per_run = (
+            self.tables_per_run
+            or self.offers.ndim == 3
+            or st.autonomy.ndim == 2
+            or any(isinstance(w, np.ndarray) for w in (c.w_affinity, c.w_offer))
+        )
+        self.tables_per_run = per_run
+        lead = (self.R,) if per_run else ()
+        offer = np.zeros((*lead, n, none + 1))
+        offer[..., :none] = self.offers
+        affinity = np.empty((*lead, n, none + 1))
+        affinity[..., :none] = st.affinity
+        affinity[..., none] = st.autonomy
+        weights: list[Any] = [
+            w[:, :, None] if isinstance(w, np.ndarray) else w for w in (c.w_affinity, c.w_offer)
+        ]
+        w_affinity, w_offer = weights
+        pull = rules.alternative_pull(affinity, offer, w_affinity, w_offer)
+        self.best = np.empty((*lead, none + 1, n), dtype=np.intp)
+        self.best_pull = np.empty((*lead, none + 1, n))
+        self.best_offer = np.empty((*lead, none + 1, n))
         for current in range(none + 1):
             options = pull.copy()
-            options[:, current] = -np.inf  # the current patron is not an alternative
+            options[..., current] = -np.inf  # the current patron is not an alternative
             # nor, in the tables, the incumbent: once left, its pull is per run (_best)
-            options[:, 0] = -np.inf
-            best = np.argmax(options, axis=1)  # ties: the first in canonical order
-            self.best[current] = best
-            self.best_pull[current] = options[rows, best]
-            self.best_offer[current] = offer[rows, best]
-        self.stay_support[1:none] = self.offers[:, 1:].T
-        self.stay_support[none] = 0.0
+            options[..., 0] = -np.inf
+            best = np.argmax(options, axis=-1)  # ties: the first in canonical order
+            self.best[..., current, :] = best
+            self.best_pull[..., current, :] = np.take_along_axis(options, best[..., None], -1)[
+                ..., 0
+            ]
+            self.best_offer[..., current, :] = np.take_along_axis(offer, best[..., None], -1)[
+                ..., 0
+            ]
+        self.stay_support = np.zeros((*lead, none + 1, n))
+        self.stay_support[..., 1:none, :] = np.swapaxes(self.offers[..., 1:], -1, -2)
+
+    def _pick(self, table: np.ndarray, flat: np.ndarray, runs: np.ndarray | None = None):
+        """Entries of a choice table at `flat` (patron * partners + partner) for each cell:
+        the table is shared, or has a row per run (then `runs` are the cells' runs)."""
+        if table.ndim == 2:
+            return np.take(table, flat)
+        if runs is None and flat is self.flat:  # the cells' own patrons: kept per step
+            if self._flat_runs is None:
+                self._flat_runs = self.flat + self.run_base
+            return np.take(table, self._flat_runs)
+        base = self.run_base if runs is None else self.run_base[runs, 0]
+        return np.take(table, flat + base)
+
+    def _per_run(self, name: str) -> np.ndarray:
+        """An event-driven input with an axis of runs (made so on first need)."""
+        value = getattr(self, name)
+        lead = 2 if name != "offers" else 3
+        if value.ndim < lead:
+            value = np.broadcast_to(value, (self.R, *value.shape)).copy()
+            setattr(self, name, value)
+        return value
 
     def _best(self, with_incumbent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Best alternative, its pull and offer per cell (Partner._best_alternative): the
         tables' best, or the incumbent where a partner has left it and its remembered pull is
         at least as strong (it comes first in canonical order, so it wins ties)."""
-        best = np.take(self.best, self.flat)
-        best_pull = np.take(self.best_pull, self.flat)
-        best_offer = np.take(self.best_offer, self.flat)
+        best = self._pick(self.best, self.flat)
+        best_pull = self._pick(self.best_pull, self.flat)
+        best_offer = self._pick(self.best_offer, self.flat)
         if with_incumbent.all():
             return best, best_pull, best_offer
         c = self.st.c
-        back_offer = self.offers[:, 0]
+        back_offer = self.offers[..., 0]
         back_pull = rules.remembered_pull(self.value_at_exit, back_offer, c.w_offer)
         back = ~with_incumbent & (back_pull >= best_pull)
         best = np.where(back, 0, best)
@@ -154,15 +195,18 @@ class Ensemble:
 
     def apply_events(self, t: int) -> None:
         offers_changed = False
-        for kind, i, j, value in self.st.events.get(t, ()):
-            if kind == "offer":
-                if j >= 0:
-                    self.offers[i, j] = value
-                    offers_changed = True
-            elif kind == "pressure":
-                self.pressure[i] = value
-            elif kind == "threat":
-                self.threat[i] = value
+        for kind, i, j, value, step in self.st.events_at(t):
+            if kind == "offer" and j < 0:
+                continue
+            name = "offers" if kind == "offer" else kind
+            cell = (i, j) if kind == "offer" else (i,)
+            if isinstance(step, np.ndarray) or isinstance(value, np.ndarray):
+                target = self._per_run(name)
+                now = step == t if isinstance(step, np.ndarray) else True
+                target[(slice(None), *cell)] = np.where(now, value, target[(slice(None), *cell)])
+            else:
+                getattr(self, name)[(..., *cell)] = value
+            offers_changed |= kind == "offer"
         if offers_changed:
             self._offers_changed()
 
@@ -171,10 +215,10 @@ class Ensemble:
     def _observe(self, inc_support: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Support each partner receives from its current patron, and its shortfall; returns
         the alive mask and the (run, partner) indices of the collapsed."""
-        self.stay_support[0] = py_max(inc_support, self.offers[:, 0])
+        self.stay_support[..., 0, :] = py_max(inc_support, self.offers[..., 0])
         alive = self.status != COLLAPSED
         dead = self.dead if self.dead[0].size else None
-        self.support = support = np.take(self.stay_support, self.flat)
+        self.support = support = self._pick(self.stay_support, self.flat)
         if dead is not None:
             support[dead] = 0.0
         self.shortfall = rules.shortfall(self.expected, support)
@@ -190,7 +234,8 @@ class Ensemble:
             return shared
         watched = np.broadcast_to(shared, self.fallen.shape).copy()
         runs = np.flatnonzero(self.any_fallen)
-        watched[runs] = st.sums(rules.abandonment(given, self.fallen[runs]))
+        own = given[runs] if given.ndim == 2 else given
+        watched[runs] = st.sums(rules.abandonment(own, self.fallen[runs]), runs)
         return watched
 
     def step(self, noise: np.ndarray, u_realign: np.ndarray, u_collapse: np.ndarray) -> None:
@@ -204,7 +249,7 @@ class Ensemble:
 
         # decide: every partner's next state from the state of step t
         with_incumbent = self.patron == 0
-        given = self.stay_support[0]  # allocation or offer, whichever is larger
+        given = self.stay_support[..., 0, :]  # allocation or offer, whichever is larger
         seen = rules.contagion(self._watched(given), hard_times, c.hard_times_discount)
         seen = np.where(with_incumbent, seen, 0.0)
         trust_goal = rules.trust_target(
@@ -319,14 +364,17 @@ class Ensemble:
         st = self.st
         new = best[where]
         target = new * st.n + where[1]
-        offer = np.take(self.stay_support, target)
+        offer = self._pick(self.stay_support, target, where[0])
+        prior = _cells(st.c.trust_prior, where)
         to_incumbent = new == 0
         attachment = np.where(
-            to_incumbent, py_max(self.loyalty_at_exit[where], 0.0), np.take(st.attachment, target)
+            to_incumbent,
+            py_max(self.loyalty_at_exit[where], 0.0),
+            self._pick(st.attachment, target, where[0]),
         )
         self.status[where] = np.where(to_incumbent, ALIGNED, REALIGNED)
         # the incumbent's record is remembered; a new patron starts at the prior
-        self.trust[where] = np.where(to_incumbent, self.trust_at_exit[where], st.c.trust_prior)
+        self.trust[where] = np.where(to_incumbent, self.trust_at_exit[where], prior)
         self.trust_at_exit[where] = np.where(
             leaving[where], old_trust[where], self.trust_at_exit[where]
         )
@@ -338,18 +386,19 @@ class Ensemble:
         )
         self.patron[where] = new
         self.flat[where] = target
+        self._flat_runs = None
         self.loyalty[where] = attachment
         self.loyalty_anchor[where] = attachment
-        self.trust_anchor[where] = st.c.trust_prior
+        self.trust_anchor[where] = prior
         self.expected[where] = offer
-        self.dependence[where] = rules.means_share(st.dependence[where[1]], offer)
+        self.dependence[where] = rules.means_share(_cells(st.dependence, where), offer)
         self.moves[where] += 1.0
         start = rules.start_position(
             attachment,
             self.trust[where],
             self.dependence[where],
             offer,
-            self.threat[where[1]],
+            _cells(self.threat, where),
             won[where],
         )
         for array, value in zip(self.start, start, strict=True):
@@ -406,6 +455,15 @@ class Ensemble:
         return {k: col[order] for k, col in zip(names, columns, strict=True)}
 
 
+def _cells(value, where: tuple[np.ndarray, np.ndarray]):
+    """A static input at cells (runs, partners): shared by runs, per partner, or per run."""
+    if not isinstance(value, np.ndarray):
+        return value
+    if value.ndim == 1:
+        return value[where[1]]
+    return value[where[0], np.minimum(where[1], value.shape[1] - 1)]
+
+
 def _draw_blocks(keys: np.ndarray, horizon: int, n: int):
     """(noise, realign, collapse) draws of every step, each of shape (runs, partners)."""
     per_step = max(1, len(keys) * streams.DRAWS_PER_STEP * n)
@@ -427,13 +485,14 @@ def _draw_blocks(keys: np.ndarray, horizon: int, n: int):
 
 def simulate_block(
     static: Static,
-    batch_seed: int,
+    keys: np.ndarray,
     run_ids: list[int],
     horizon: int,
     series_every: int | None = 1,
 ) -> ChunkResult:
-    """Run `run_ids` together to the horizon; the arrays of their rows."""
-    ens = Ensemble(static, run_keys(batch_seed, run_ids))
+    """Run `run_ids` (with their stream keys, rng/pcg64.run_keys) together to the horizon;
+    the arrays of their rows."""
+    ens = Ensemble(static, keys)
     snapshots, recorded = [], []
     if series_every:
         snapshots.append(ens.snapshot())

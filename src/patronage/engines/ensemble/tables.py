@@ -27,24 +27,30 @@ def _strings(values: Sequence[str | None], codes: np.ndarray) -> pa.Array:
 def build_tables(
     scenario: Scenario,
     batch_seed: int,
-    params: dict[str, Any],
+    param_kinds: dict[str, Any],
+    param_columns: dict[str, list[Any]],
+    planned: list[int],
     chunks: list[ChunkResult],
     failed: dict[int, str],
 ) -> GroupTables:
+    """The three tables of finished blocks. `param_columns` hold each recorded field's
+    value for each run of `planned` (param_kinds: a value of each one's type)."""
     partner_ids = scenario.partner_ids()
     alternatives = [*scenario.patron_ids(), NONE_PATRON]
     n = len(partner_ids)
     # runs
-    schema = store.runs_schema(params)
+    schema = store.runs_schema(param_kinds)
     run_ids = np.concatenate([ch.run_ids for ch in chunks]) if chunks else np.zeros(0, np.int64)
     n_runs = run_ids.size
     columns: dict[str, pa.Array] = {
         "run_id": pa.array(run_ids, type=pa.int64()),
         "seed": pa.array(np.full(n_runs, batch_seed, dtype=np.int64), type=pa.int64()),
     }
-    for name, value in params.items():
+    position = {run_id: k for k, run_id in enumerate(planned)}
+    at = [position[int(r)] for r in run_ids]
+    for name, drawn in param_columns.items():
         column = f"param.{name}"
-        columns[column] = pa.array([value] * n_runs, type=schema.field(column).type)
+        columns[column] = pa.array([drawn[k] for k in at], type=schema.field(column).type)
     runs = pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)
     # outcomes: the (runs, partners) arrays, run-major
     final = {
