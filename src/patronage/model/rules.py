@@ -9,7 +9,7 @@ scenarios or I/O; docs/model.md gives the theory and the defaults of every coeff
 from __future__ import annotations
 
 import math
-from typing import Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import numpy as np
 

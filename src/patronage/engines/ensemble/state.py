@@ -7,10 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from patronage.engines.ensemble.causes import top_terms
+from patronage.engines.ensemble.causes import causes_and_triggers, with_remembered_incumbent
 from patronage.engines.ensemble.codes import (
     ALIGNED,
-    BELOW_THREAT,
     COLLAPSE,
     COLLAPSED,
     DRAW_CELLS,
@@ -81,19 +80,7 @@ class Ensemble:
         self.recent = np.zeros((N_TERMS, *shape))  # terms averaged over rules.TRIGGER_WINDOW
         self.moves = np.zeros(shape)  # realignments made so far
         # The starting position of the current relationship (rules.Start): the status quo
-        baseline = np.ones(n)  # the incumbent's baseline support
-        start_pull = rules.alternative_pull(
-            np.asarray(st.affinity[..., 0]), baseline, st.c.w_affinity, st.c.w_offer
-        )
-        at_start = rules.start_position(
-            np.asarray(st.loyalty),
-            np.asarray(st.trust),
-            np.asarray(st.dependence),
-            baseline,
-            np.asarray(st.threat),
-            start_pull,
-        )
-        self.start = rules.Start(*(np.broadcast_to(v, shape).copy() for v in at_start))
+        self.start = rules.Start(*(np.broadcast_to(v, shape).copy() for v in st.start()))
         self.value_at_exit = self.start.pull.copy()  # rules.stay_value when it left
         self.has_reference = np.zeros(shape, dtype=bool)
         self.fallen = np.zeros(shape)  # 1 where a partner collapsed while with the incumbent
@@ -176,22 +163,12 @@ class Ensemble:
         return value
 
     def _best(self, with_incumbent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Best alternative, its pull and offer per cell (Partner._best_alternative): the
-        tables' best, or the incumbent where a partner has left it and its remembered pull is
-        at least as strong (it comes first in canonical order, so it wins ties)."""
-        best = self._pick(self.best, self.flat)
-        best_pull = self._pick(self.best_pull, self.flat)
-        best_offer = self._pick(self.best_offer, self.flat)
-        if with_incumbent.all():
-            return best, best_pull, best_offer
-        c = self.st.c
+        """Best alternative, its pull and offer per cell (Partner._best_alternative)."""
+        picked = (self._pick(t, self.flat) for t in (self.best, self.best_pull, self.best_offer))
         back_offer = self.offers[..., 0]
-        back_pull = rules.remembered_pull(self.value_at_exit, back_offer, c.w_offer)
-        back = ~with_incumbent & (back_pull >= best_pull)
-        best = np.where(back, 0, best)
-        best_pull = np.where(back, back_pull, best_pull)
-        best_offer = np.where(back, back_offer, best_offer)
-        return best, best_pull, best_offer
+        return with_remembered_incumbent(
+            *picked, with_incumbent, self.value_at_exit, back_offer, self.st.c.w_offer
+        )
 
     def apply_events(self, t: int) -> None:
         offers_changed = False
@@ -426,14 +403,7 @@ class Ensemble:
         origin = self.patron[r, i]
         no_target = self.st.none + 1  # a null in the table
         target = np.where((kind == REALIGN) | (kind == HEDGE), best[r, i], no_target)
-        cause = np.full(r.size, BELOW_THREAT, dtype=np.int8)
-        trigger = cause.copy()
-        judged = kind != COLLAPSE
-        if judged.any():
-            rj, ij = r[judged], i[judged]
-            leaving = kind[judged] != UNHEDGE
-            cause[judged] = top_terms(terms, self.reference, rj, ij, leaving)
-            trigger[judged] = top_terms(terms, self.recent, rj, ij, leaving)
+        cause, trigger = causes_and_triggers(kind, terms, self.reference, self.recent, r, i)
         steps = np.full(r.size, step, dtype=np.int64)
         self.event_parts.append((r, steps, i, kind, origin, target, cause, trigger))
         for first, mask in ((self.first_realign, realign), (self.first_collapse, collapse)):
