@@ -102,7 +102,7 @@ def test_tipping_command_on_the_model_finds_the_upward_crossing_and_resumes(tmp_
     found = line.search(first.out)
     assert found, first.out
     level, low, high = map(float, found.groups())
-    assert 0.8 <= low <= level <= high <= 1.0  # the scan brackets it between 0.8 and 1
+    assert 0.6 <= low <= level <= high <= 1.0  # bracketed between 0.6 and 1 (ranged inputs)
     assert (out / "tipping.png").exists() and (out / "scan" / "runs.parquet").exists()
     crossings = (out / "crossings.csv").read_text()
     again = run_cli("tipping", SYRIA, "--partner", "pmf_mainstream", *SMALL, "--resume", out)
