@@ -107,12 +107,14 @@ class Partner(mesa.Agent):
         self.moves = 0  # realignments made so far (each adds rules' reputation cost)
         # The starting position the utility gap is measured against: the status quo, with
         # the incumbent's pull as it stood (its affinity and its baseline support of 1).
-        start_pull = rules.alternative_pull(self.affinity[incumbent], 1.0, c.w_affinity, c.w_offer)
-        self.start = rules.start_position(
-            self.loyalty, self.trust, self.dependence, 1.0, self.threat, float(start_pull)
-        )
-        self.value_at_exit = float(start_pull)  # see rules.stay_value
         self._best_cache: tuple[tuple[str, int, int], tuple[str, float, float]] | None = None
+        own_pull = rules.alternative_pull(self.affinity[incumbent], 1.0, c.w_affinity, c.w_offer)
+        _, best_pull, _ = self._best_alternative()
+        start_pull = float(rules.status_quo_pull(float(own_pull), best_pull, c.hedge_band))
+        self.start = rules.start_position(
+            self.loyalty, self.trust, self.dependence, 1.0, self.threat, start_pull
+        )
+        self.value_at_exit = start_pull  # see rules.stay_value
         self.watched: list[tuple[int, float]] = []  # (peer index, weight)
         self._next: dict[str, object] = {}
 

@@ -1,11 +1,12 @@
-"""Is the status quo at rest? Each partner's choice at step 0 with nothing changed.
+"""Is the status quo at rest by a partner's own inputs? Its choice at step 0.
 
 The utility gap is measured against each relationship's starting position (rules.gap_terms),
 so at step 0, before anything changes, only two terms are not zero: the best alternative's
-pull against the incumbent's pull at the start, and the exit cost. A partner whose gap is
-above `-hedge_band` there hedges (or realigns) with nothing happening: its inputs say it
-prefers an alternative to the patron it is observed with. `patronage validate` warns about
-each such partner.
+pull against the incumbent's pull at the start, and the exit cost. Where a partner's inputs
+make an alternative pull harder than the incumbent does (by less than the hedging band), they
+say it prefers that alternative, yet it is observed with the incumbent: the engines then hold
+it at rest with a status-quo constant (rules.status_quo_pull), and `patronage validate`
+warns about each such partner, naming the alternative and both utilities.
 """
 
 from __future__ import annotations
@@ -23,17 +24,17 @@ class Restless:
     partner: str
     incumbent: str
     alternative: str
-    leaving: float  # the alternative's pull less the exit cost
-    staying: float  # the incumbent's pull at the start (affinity and baseline support)
-    gap: float
+    leaving: float  # the best alternative's pull at step 0
+    staying: float  # the incumbent's own pull at the start (affinity and baseline support)
+    gap: float  # the status-quo constant: best pull + hedge band - staying
     hedge_band: float
 
     def message(self) -> str:
         return (
-            f"partner {self.partner} is not at rest at step 0 with nothing changed: leaving "
-            f"for {self.alternative} is worth {self.leaving:.3f} (pull less exit cost), "
-            f"staying with {self.incumbent} {self.staying:.3f}; gap {self.gap:+.3f} > "
-            f"-hedge_band {-self.hedge_band:.3f}, so it hedges or moves from the start"
+            f"partner {self.partner} is not at rest at step 0 by its inputs: {self.alternative} "
+            f"pulls {self.leaving:.3f}, staying with {self.incumbent} {self.staying:.3f} (within "
+            f"the hedging band {self.hedge_band:.3f}); held at rest by a status-quo constant "
+            f"of {self.gap:+.3f} on {self.incumbent}'s starting pull (docs/model.md, section 5)"
         )
 
 
@@ -56,13 +57,9 @@ def restless_partners(scenario: Scenario) -> list[Restless]:
             pull = float(rules.alternative_pull(affinity, offer, c.w_affinity, c.w_offer))
             if pull > best_pull:
                 best, best_pull, best_offer = pid, pull, offer
-        start = rules.start_position(p.loyalty, trust, p.dependence, 1.0, p.threat, staying)
-        terms = rules.gap_terms(
-            p.loyalty, trust, p.dependence, 1.0, best_pull, best_offer, p.threat, *start, 0.0,
-            c.w_loyalty, c.w_trust, c.w_support, c.exit_cost, c.w_fear, c.reputation_cost,
-        )  # fmt: skip
-        gap = float(rules.gap(terms))
-        if rules.is_hedging(gap, c.hedge_band):
-            leaving = best_pull + float(terms[4])
-            out.append(Restless(p.id, s.incumbent, best, leaving, staying, gap, c.hedge_band))
+        constant = float(rules.status_quo_pull(staying, best_pull, c.hedge_band)) - staying
+        if constant > 0.0:
+            out.append(
+                Restless(p.id, s.incumbent, best, best_pull, staying, constant, c.hedge_band)
+            )
     return out

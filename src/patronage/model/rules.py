@@ -197,6 +197,15 @@ class Start(NamedTuple, Generic[Num]):
     pull: Num
 
 
+def status_quo_pull(incumbent_pull: Num, best_pull: Num, hedge_band: Any) -> Num:
+    """The incumbent's pull at the start: its own (affinity and baseline support), or, where
+    a partner's inputs make an alternative pull harder, the best alternative's pull plus the
+    hedging band. A partner is observed with the incumbent, not hedging: a status-quo
+    constant (as alternative-specific constants are set to reproduce observed choices) keeps
+    it at rest, and `patronage validate` warns about the inputs (model/rest.py)."""
+    return maximum(incumbent_pull, best_pull + hedge_band)
+
+
 def start_position(
     loyalty_now: Num, trust_now: Num, dependence_now: Num, support: Num, threat: Num, pull: Num
 ) -> Start[Num]:

@@ -80,7 +80,12 @@ class Ensemble:
         self.recent = np.zeros((N_TERMS, *shape))  # terms averaged over rules.TRIGGER_WINDOW
         self.moves = np.zeros(shape)  # realignments made so far
         # The starting position of the current relationship (rules.Start): the status quo
-        self.start = rules.Start(*(np.broadcast_to(v, shape).copy() for v in st.start()))
+        at_start = st.start()
+        best_pull = self._pick(self.best_pull, self.flat)  # with the incumbent: row 0
+        pull = rules.status_quo_pull(
+            np.broadcast_to(at_start.pull, shape), best_pull, st.c.hedge_band
+        )
+        self.start = rules.Start(*(np.broadcast_to(v, shape).copy() for v in (*at_start[:4], pull)))
         self.value_at_exit = self.start.pull.copy()  # rules.stay_value when it left
         self.has_reference = np.zeros(shape, dtype=bool)
         self.fallen = np.zeros(shape)  # 1 where a partner collapsed while with the incumbent
