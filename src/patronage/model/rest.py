@@ -44,7 +44,6 @@ def restless_partners(scenario: Scenario) -> list[Restless]:
     rivals = [pid for pid in s.patron_ids() if pid != s.incumbent]
     out = []
     for p in sorted(s.partners, key=lambda partner: partner.id):
-        trust = c.trust_prior if p.trust is None else p.trust
         staying = float(
             rules.alternative_pull(
                 p.affinity.get(s.incumbent, p.loyalty), 1.0, c.w_affinity, c.w_offer
@@ -52,11 +51,11 @@ def restless_partners(scenario: Scenario) -> list[Restless]:
         )
         options = [(pid, p.affinity.get(pid, 0.0), p.offers.get(pid, 0.0)) for pid in rivals]
         options.append((NONE_PATRON, p.autonomy, 0.0))
-        best, best_pull, best_offer = NONE_PATRON, float("-inf"), 0.0
+        best, best_pull = NONE_PATRON, float("-inf")
         for pid, affinity, offer in options:  # ties keep the first, as the engines do
             pull = float(rules.alternative_pull(affinity, offer, c.w_affinity, c.w_offer))
             if pull > best_pull:
-                best, best_pull, best_offer = pid, pull, offer
+                best, best_pull = pid, pull
         constant = float(rules.status_quo_pull(staying, best_pull, c.hedge_band)) - staying
         if constant > 0.0:
             out.append(
