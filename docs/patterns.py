@@ -122,15 +122,18 @@ def flip_flops(points: int = 200, runs: int = 100) -> dict[str, float]:
 # --- the seven patterns (docs/model.md section 1) -------------------------------------------
 
 ALTERNATIVE = {"affinity": {"rival": 0.5}, "offers": {"rival": 0.8}}
+# pattern 1's rival: below even the money-held partner's starting position (0.3 + 0.5 x 1),
+# so neither needs the status-quo constant
+CLOSE_RIVAL = {"affinity": {"rival": 0.5}, "offers": {"rival": 0.5}}
 
 
 def pattern_1_money_versus_bonds(runs: int = 400) -> dict[str, float]:
-    """Two partners with the same dependence (0.6), the same rival (affinity 0.5, offer 0.8)
+    """Two partners with the same dependence (0.6), the same rival (affinity 0.5, offer 0.5)
     and the same cut from month 6: one held by money (loyalty 0.3), one by several bonds
     (loyalty 0.9). P(realign) of each at cuts of 25, 50, 75 and 100%."""
     partners = [
-        {"id": "bonded", "loyalty": 0.9, "dependence": 0.6, "threat": 0.2, **ALTERNATIVE},
-        {"id": "paid", "loyalty": 0.3, "dependence": 0.6, "threat": 0.2, **ALTERNATIVE},
+        {"id": "bonded", "loyalty": 0.9, "dependence": 0.6, "threat": 0.2, **CLOSE_RIVAL},
+        {"id": "paid", "loyalty": 0.3, "dependence": 0.6, "threat": 0.2, **CLOSE_RIVAL},
     ]
     out: dict[str, float] = {}
     for level in (0.25, 0.5, 0.75, 1.0):

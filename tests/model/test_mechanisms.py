@@ -218,7 +218,7 @@ def test_contagion_weight_scales_the_loss(build, run, traj):
 STATIONARY = {**QUIET, "w_support": 0.0, "hedge_diversification": 0.0}
 
 
-def stationary(build, dependence, steps=10, rivals=None, autonomy=0.0, **coefficients):
+def stationary(build, dependence, steps=10, rivals=None, autonomy=0.0, extra=None, **coefficients):
     rivals = rivals or {"rival": (0.5, 1.0)}
     partner = {
         "id": "p",
@@ -227,10 +227,21 @@ def stationary(build, dependence, steps=10, rivals=None, autonomy=0.0, **coeffic
         "threat": 0.0,
         "autonomy": autonomy,
         "affinity": {r: a for r, (a, _) in rivals.items()},
-        "offers": {r: o for r, (_, o) in rivals.items() if o},
     }
+    # The offers arrive at step 0, after the start: a partner whose inputs prefer a rival at
+    # the start is held at rest by the status-quo constant (docs/model.md, section 5).
+    offers = [
+        {"step": 0, "kind": "offer", "partner": "p", "patron": r, "value": o}
+        for r, (_, o) in rivals.items()
+        if o
+    ]
     return build(
-        [partner], rivals=list(rivals), steps=steps, coefficients={**STATIONARY, **coefficients}
+        [partner],
+        rivals=list(rivals),
+        steps=steps,
+        events=offers,
+        coefficients={**STATIONARY, **coefficients},
+        **(extra or {}),
     )
 
 
@@ -315,8 +326,11 @@ def test_realigns_to_the_best_rival(build, run):
 
 
 def test_realigns_to_none_when_standing_alone_is_best(build, run, series):
-    # The only rival repels (affinity -0.5, no offer); standing alone pulls 1.0.
-    scenario = stationary(build, 0.1, steps=40, rivals={"us": (-0.5, 0.0)}, autonomy=1.0)
+    # The only rival repels (affinity -0.5, no offer); standing alone pulls 1.0, more than
+    # the incumbent's 0.8 at the start, so a status-quo constant holds it until Tehran cuts
+    # it off at step 0: then its lost trust and loyalty move it, to stand alone.
+    cut = {"withdrawal": {"level": 1.0, "start": 0, "ramp": 0, "targets": [{"id": "p"}]}}
+    scenario = stationary(build, 0.1, steps=40, rivals={"us": (-0.5, 0.0)}, autonomy=1.0, extra=cut)
     alone = 0
     for seed in range(10):
         model = run(scenario, seed)
@@ -330,7 +344,8 @@ def test_realigns_to_none_when_standing_alone_is_best(build, run, series):
             after = df.loc[realigns[0].step + 1 :]
             assert set(after.patron) == {NONE_PATRON}
             assert set(after.support) <= {0.0}  # nobody supports it now
-    # gap 1 - 0.8 - 0.05 = 0.15: p = 0.1 per step, 40 steps: P(realigned) = 0.985 per seed
+    # the gap rises to 1 - 1.05 - 0.05 + 0.375 x (0.5 + 0.5) ~ 0.28 within months: p near
+    # 0.2 per step for most of 40 steps, P(realigned) > 0.99 per seed
     assert alone >= 9
 
 
@@ -388,7 +403,10 @@ def test_rising_threat_can_bring_collapse(build, run):
 
 
 def courting_scenario(build, offer_back: bool):
-    events = [{"step": 30, "kind": "offer", "partner": "a", "patron": "iran", "value": 2.0}]
+    # the rival's offer arrives at step 0, after the start (else the status-quo constant
+    # would hold the partner); the incumbent's offer to court it back at step 30
+    rival = {"step": 0, "kind": "offer", "partner": "a", "patron": "rival", "value": 1.5}
+    back = {"step": 30, "kind": "offer", "partner": "a", "patron": "iran", "value": 2.0}
     return build(
         [
             {
@@ -397,12 +415,11 @@ def courting_scenario(build, offer_back: bool):
                 "dependence": 0.2,
                 "threat": 0.0,
                 "affinity": {"rival": 0.3},
-                "offers": {"rival": 1.5},
             }
         ],
         rivals=["rival"],
         steps=60,
-        events=events if offer_back else [],
+        events=[rival, back] if offer_back else [rival],
         coefficients=QUIET,
     )
 

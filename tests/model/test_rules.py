@@ -311,6 +311,11 @@ def test_gap_terms_fear_pushes_out_only_toward_an_offer_and_only_as_grown():
     assert calmer[5] == 0.0  # less fear than at the start does not hold it back either
 
 
+def test_status_quo_pull_holds_a_partner_at_rest():
+    assert rules.status_quo_pull(1.0, 0.8, 0.05) == 1.0  # its own pull is enough
+    assert rules.status_quo_pull(1.0, 1.25, 0.05) == approx(1.3)  # raised: best + band
+
+
 def test_stay_value_and_remembered_pull():
     # staying was worth the start pull 1.2 less what was lost (0.3 + 0.25 + 0.25)
     assert rules.stay_value(1.2, 0.3, 0.25, 0.25) == approx(0.4)
@@ -494,6 +499,11 @@ SIGNATURES = {
         "w_offer": (positive, False),
     },
     "recent_average": {"recent": (signed, True), "term": (signed, True)},
+    "status_quo_pull": {
+        "incumbent_pull": (st.floats(-3.0, 3.0), True),
+        "best_pull": (st.floats(-3.0, 3.0), True),
+        "hedge_band": (unit, False),
+    },
     "realign_probability": {
         "gap": (st.floats(-2.0, 2.0), True),
         "hedge_band": (unit, False),
