@@ -181,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     from patronage.cli import tipping as cli_tipping
 
     cli_tipping.register(sub)
+    from patronage.cli import app as cli_app
+
+    cli_app.register(sub)
     return parser
 
 

@@ -112,7 +112,12 @@ def label_zero_lines(ax, at_zero: list[str], what: str) -> None:
 
 def patron_colors(results: Results) -> dict[str, str]:
     """A colour per patron by its position in the scenario (incumbent first)."""
-    patrons = list(results.manifest.get("patrons") or [])
+    return patron_palette(list(results.manifest.get("patrons") or []))
+
+
+def patron_palette(patrons: Sequence[str]) -> dict[str, str]:
+    """Colours of patrons in canonical order (incumbent first), `none` and `collapsed`: the
+    network's fills, shared with the interactive page."""
     colours = {p: TOL_MUTED[i % len(TOL_MUTED)] for i, p in enumerate(patrons)}
     colours.setdefault("none", ALONE_COLOUR)
     colours["collapsed"] = COLLAPSED_COLOUR
