@@ -169,10 +169,11 @@ class Ensemble:
 
     def _best(self, with_incumbent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Best alternative, its pull and offer per cell (Partner._best_alternative)."""
-        picked = (self._pick(t, self.flat) for t in (self.best, self.best_pull, self.best_offer))
-        back_offer = self.offers[..., 0]
+        tables = (self.best, self.best_pull, self.best_offer)
+        best, pull, offer = (self._pick(table, self.flat) for table in tables)
+        back = self.offers[..., 0]
         return with_remembered_incumbent(
-            *picked, with_incumbent, self.value_at_exit, back_offer, self.st.c.w_offer
+            best, pull, offer, with_incumbent, self.value_at_exit, back, self.st.c.w_offer
         )
 
     def apply_events(self, t: int) -> None:
