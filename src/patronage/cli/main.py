@@ -16,6 +16,7 @@ from pathlib import Path
 from patronage import __version__
 from patronage.cli.options import Parser, add_series, add_set, positive_int, seed, whole_number
 from patronage.errors import EXIT_BAD_INPUT, InputError
+from patronage.model.rest import restless_partners
 from patronage.results import store
 from patronage.scenario.loader import load
 
@@ -48,6 +49,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             f"{path}: ok ({len(s.partners)} partners, {len(s.patrons)} patrons, "
             f"{s.steps} steps, {ranged}sha256 {loaded.sha256[:12]})"
         )
+        for restless in restless_partners(s):
+            print(f"{path}: warning: {restless.message()}", file=sys.stderr)
     return EXIT_BAD_INPUT if bad else 0
 
 

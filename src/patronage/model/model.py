@@ -38,6 +38,7 @@ class EventRecord:
     origin: str | None
     target: str | None
     cause: str
+    trigger: str
 
 
 def as_scenario(scenario: Scenario | LoadedScenario | str | Path) -> Scenario:
@@ -208,10 +209,16 @@ class AllianceModel(mesa.Model):
     # --- records ----------------------------------------------------------------------------
 
     def record_event(
-        self, partner: Partner, kind: str, origin: str | None, target: str | None, cause: str
+        self,
+        partner: Partner,
+        kind: str,
+        origin: str | None,
+        target: str | None,
+        cause: str,
+        trigger: str,
     ) -> None:
         self.events.append(
-            EventRecord(self.now + 1, partner.partner_id, kind, origin, target, cause)
+            EventRecord(self.now + 1, partner.partner_id, kind, origin, target, cause, trigger)
         )
 
     def _record_series(self) -> None:

@@ -5,7 +5,7 @@ Layout of a folder (the same for one run and for a batch of millions):
     manifest.json     what was run, how, by which versions, and which runs are done
     runs.parquet      one row per run: run_id, seed, param.<path> columns
     outcomes.parquet  one row per (run, partner): final status, patron, scores, first steps
-    events.parquet    one row per event: run_id, step, partner, kind, from, to, cause
+    events.parquet    one row per event: run_id, step, partner, kind, from, to, cause, trigger
     series.parquet    one row per (run, recorded step, partner): the state variables
 
 Every file is written to a temporary name and renamed into place, so a reader never sees a
@@ -48,6 +48,7 @@ EVENTS_SCHEMA = pa.schema(
         ("from", pa.string()),
         ("to", pa.string()),
         ("cause", pa.string()),
+        ("trigger", pa.string()),
     ]
 )
 SERIES_SCHEMA = pa.schema(

@@ -228,6 +228,22 @@ class Static:
 
     # The schedule ------------------------------------------------------------------------------
 
+    def start(self) -> rules.Start:
+        """The starting position of every partner's first relationship (rules.Start): the
+        status quo, the incumbent pulling with its affinity and its baseline support of 1."""
+        baseline = np.ones(self.n)
+        pull = rules.alternative_pull(
+            np.asarray(self.affinity[..., 0]), baseline, self.c.w_affinity, self.c.w_offer
+        )
+        return rules.start_position(
+            np.asarray(self.loyalty),
+            np.asarray(self.trust),
+            np.asarray(self.dependence),
+            baseline,
+            np.asarray(self.threat),
+            pull,
+        )
+
     def allocate(self, t: int) -> np.ndarray:
         """The incumbent's support to each partner at step t (Patron.allocate), read-only:
         (partners,), or (runs, partners) when the schedule differs by run.
