@@ -8,7 +8,7 @@ which agents act cannot change a result.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import mesa
 import numpy as np
@@ -322,7 +322,7 @@ class Partner(mesa.Agent):
             setattr(self, name, value)
         self._next = {}
         if event is not None:
-            kind, origin, target, cause, trigger = event
+            kind, origin, target, cause, trigger = cast(tuple[str, str, str, str, str], event)
             self.model.record_event(self, kind, origin, target, cause, trigger)
             if kind == "collapse" and origin == self.model.incumbent_id:
                 self.model.fallen[self.index] = 1.0

@@ -37,11 +37,11 @@ def maximum(x: Num, floor: float | Num) -> Num:
     return np.maximum(x, floor)
 
 
-def where(condition, if_true: Num, if_false: Num) -> Num:
+def where(condition: Any, if_true: Num, if_false: Num | float) -> Num:
     """Elementwise choice."""
     if isinstance(condition, bool | np.bool_):
-        return if_true if condition else if_false
-    return np.where(condition, if_true, if_false)
+        return if_true if condition else if_false  # type: ignore[return-value]
+    return np.where(condition, if_true, if_false)  # type: ignore[return-value]
 
 
 def ramp(step: Num, start: Num, length: Num) -> Num:
@@ -55,7 +55,7 @@ def ramp(step: Num, start: Num, length: Num) -> Num:
 
 
 def incumbent_support(
-    allocation: Num, withdrawn: Num, budget: Num, redirected: Num, freed: Num
+    allocation: Num, withdrawn: Num, budget: Num | float, redirected: Num, freed: Num | float
 ) -> Num:
     """Support a partner receives from the incumbent, relative to its baseline (1 = today's).
 
@@ -89,7 +89,7 @@ def abandonment(incumbent_support: Num, fallen: Num) -> Num:
     return maximum(clip01(1.0 - incumbent_support), fallen)
 
 
-def contagion(watched_abandonment: Num, hard_times: Num, discount: float) -> Num:
+def contagion(watched_abandonment: Num, hard_times: Num | float, discount: float) -> Num:
     """Abandonment a partner sees in the peers it watches, in [0, 1].
 
     watched_abandonment is the network-weighted sum of the peers' abandonment (the caller

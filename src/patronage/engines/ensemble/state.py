@@ -20,6 +20,7 @@ from patronage.engines.ensemble.codes import (
     REALIGNED,
     UNHEDGE,
 )
+from patronage.engines.ensemble.inputs import Cells, at_cells
 from patronage.engines.ensemble.network import py_max
 from patronage.engines.ensemble.static import Static
 from patronage.model import rules
@@ -94,7 +95,7 @@ class Ensemble:
         self.first_collapse = np.full(shape, -1, dtype=np.int64)
         self.event_parts: list[tuple[np.ndarray, ...]] = []
         self._no_fallen = np.zeros(n)
-        self.dead = (np.zeros(0, np.intp), np.zeros(0, np.intp))  # the collapsed cells
+        self.dead: Cells = (np.zeros(0, np.intp), np.zeros(0, np.intp))  # collapsed cells
         self.n_referenced = 0  # cells whose relationship has its reference terms
 
         # Initial state: the incumbent allocates and every partner observes (time 0).
@@ -195,7 +196,7 @@ class Ensemble:
 
     # The step -------------------------------------------------------------------------------
 
-    def _observe(self, inc_support: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _observe(self, inc_support: np.ndarray) -> tuple[np.ndarray, Cells | None]:
         """Support each partner receives from its current patron, and its shortfall; returns
         the alive mask and the (run, partner) indices of the collapsed."""
         self.stay_support[..., 0, :] = py_max(inc_support, self.offers[..., 0])
@@ -335,7 +336,7 @@ class Ensemble:
 
     def _realign(
         self,
-        where: tuple[np.ndarray, np.ndarray],
+        where: Cells,
         best: np.ndarray,
         leaving: np.ndarray,
         old_trust: np.ndarray,
@@ -348,7 +349,7 @@ class Ensemble:
         new = best[where]
         target = new * st.n + where[1]
         offer = self._pick(self.stay_support, target, where[0])
-        prior = _cells(st.c.trust_prior, where)
+        prior = at_cells(st.c.trust_prior, where)
         to_incumbent = new == 0
         attachment = np.where(
             to_incumbent,
@@ -374,14 +375,14 @@ class Ensemble:
         self.loyalty_anchor[where] = attachment
         self.trust_anchor[where] = prior
         self.expected[where] = offer
-        self.dependence[where] = rules.means_share(_cells(st.dependence, where), offer)
+        self.dependence[where] = rules.means_share(at_cells(st.dependence, where), offer)
         self.moves[where] += 1.0
         start = rules.start_position(
             attachment,
             self.trust[where],
             self.dependence[where],
             offer,
-            _cells(self.threat, where),
+            at_cells(self.threat, where),
             won[where],
         )
         for array, value in zip(self.start, start, strict=True):
@@ -431,15 +432,6 @@ class Ensemble:
         return {k: col[order] for k, col in zip(names, columns, strict=True)}
 
 
-def _cells(value, where: tuple[np.ndarray, np.ndarray]):
-    """A static input at cells (runs, partners): shared by runs, per partner, or per run."""
-    if not isinstance(value, np.ndarray):
-        return value
-    if value.ndim == 1:
-        return value[where[1]]
-    return value[where[0], np.minimum(where[1], value.shape[1] - 1)]
-
-
 def _draw_blocks(keys: np.ndarray, horizon: int, n: int):
     """(noise, realign, collapse) draws of every step, each of shape (runs, partners)."""
     per_step = max(1, len(keys) * streams.DRAWS_PER_STEP * n)
@@ -479,7 +471,7 @@ def simulate_block(
         if series_every and (ens.time % series_every == 0 or ens.time == horizon):
             snapshots.append(ens.snapshot())
             recorded.append(ens.time)
-    final = {
+    final: dict[str, np.ndarray] = {
         "status": ens.status,
         "patron": ens.patron,
         "loyalty": ens.loyalty,

@@ -262,7 +262,7 @@ class Static:
 
     def _allocate(self, t: int) -> np.ndarray:
         w = self.withdrawal
-        withdrawn = w.level * rules.ramp(t, w.start, w.ramp)
+        withdrawn = w.level * rules.ramp(t, w.start, w.ramp)  # type: ignore[type-var]  # cut arrays per run
         budget = 1.0 - w.cut_level * rules.ramp(t, w.cut_start, w.cut_ramp)
         if np.ndim(withdrawn) == 1 and np.ndim(w.allocation) == 1:
             freed: Value = float(np.dot(w.allocation, withdrawn))
