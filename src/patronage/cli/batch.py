@@ -32,6 +32,7 @@ MAX_REPLICATES = 10_000
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `batch` subcommand to the parser."""
     p = sub.add_parser(
         "batch", help="run a scenario many times over a design; write a result folder"
     )

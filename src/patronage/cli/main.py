@@ -29,6 +29,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """`patronage validate`: check scenario files and report each problem in one line."""
     bad = 0
     for path in args.files:
         try:
@@ -71,6 +72,7 @@ def check_design(loaded) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """`patronage run`: run a scenario once and print its report."""
     from patronage.experiments.single import run_one
     from patronage.reporting.text import run_report
 
@@ -100,6 +102,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    """`patronage generate`: write a large synthetic scenario, if it would fit in memory."""
     from patronage.scenario.generate import available_bytes, estimated_bytes, write_scenario
 
     out = Path(args.out)
@@ -126,6 +129,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `patronage` command line, with every subcommand registered."""
     parser = Parser(
         prog="patronage",
         description="Scenario simulation of alliance dynamics under withdrawn patronage.",
@@ -218,6 +222,7 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: run a subcommand and return its exit status (2 for bad input)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -121,6 +121,7 @@ class Partner(mesa.Agent):
     # --- phase 1: what it receives ----------------------------------------------------------
 
     def observe(self) -> None:
+        """Phase 1: the support its patron gives now, and the shortfall from what it expects."""
         m = self.model
         if self.status == COLLAPSED:
             self.support, self.shortfall = 0.0, 0.0
@@ -137,6 +138,7 @@ class Partner(mesa.Agent):
     # --- phase 2: decide the next state from the state of this step ------------------------
 
     def decide(self) -> None:
+        """Phase 2: decide the next state from this step's state, without changing it yet."""
         if self.status == COLLAPSED:
             self._next = {}
             return
@@ -317,6 +319,7 @@ class Partner(mesa.Agent):
     # --- phase 3: write the next state -----------------------------------------------------
 
     def advance(self) -> None:
+        """Phase 3: apply the decision, so all partners move on the same information."""
         event = self._next.pop("event", None)
         for name, value in self._next.items():
             setattr(self, name, value)

@@ -30,6 +30,7 @@ class Restless:
     hedge_band: float
 
     def message(self) -> str:
+        """One line saying why the partner would move at step 0."""
         return (
             f"partner {self.partner} is not at rest at step 0 by its inputs: {self.alternative} "
             f"pulls {self.leaving:.3f}, staying with {self.incumbent} {self.staying:.3f} (within "

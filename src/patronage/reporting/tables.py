@@ -41,6 +41,7 @@ def render(frame: pd.DataFrame, fmt: str, display: pd.DataFrame | None = None) -
 
 
 def cell_text(value: object) -> str:
+    """A table cell as text: `-` for missing, at most three decimals for floats."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, float):
@@ -55,6 +56,7 @@ def _json_default(value: object) -> object:
 
 
 def interval(p: float, low: float, high: float) -> str:
+    """A share with its interval, as tables print it."""
     return f"{p:.3f} [{low:.3f}, {high:.3f}]"
 
 

@@ -131,6 +131,7 @@ def outcomes_table(
 
 
 def rows_table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
+    """An Arrow table from row tuples, typed by `schema` even when empty."""
     columns: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
     return pa.Table.from_arrays(
         [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)],
@@ -139,6 +140,7 @@ def rows_table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
 
 
 def dicts_table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    """An Arrow table from row dicts, typed by `schema`; missing keys are null."""
     return pa.Table.from_arrays(
         [pa.array([r.get(f.name) for r in rows], type=f.type) for f in schema], schema=schema
     )
@@ -160,6 +162,7 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_json(obj: Any, path: Path) -> None:
+    """Write `obj` as indented JSON, atomically."""
     write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
 
 
@@ -177,6 +180,7 @@ def default_out(scenario_name: str) -> Path:
 
 
 def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks, for the journal and manifest."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

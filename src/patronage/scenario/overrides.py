@@ -31,6 +31,7 @@ def split_override(text: str, source: str = "--set") -> tuple[str, Any]:
 
 
 def parse_value(raw: str, dotted: str) -> Any:
+    """An override's value parsed as safe YAML, or one clear error naming it."""
     try:
         value = yaml.safe_load(raw)
     except yaml.YAMLError:

@@ -34,6 +34,8 @@ Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
 
 
 class Strict(BaseModel):
+    """Base of the scenario models: unknown fields are errors, not silently ignored."""
+
     model_config = ConfigDict(extra="forbid", validate_assignment=False, frozen=False)
 
 

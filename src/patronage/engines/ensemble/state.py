@@ -178,6 +178,7 @@ class Ensemble:
         )
 
     def apply_events(self, t: int) -> None:
+        """Apply the scenario events scheduled for step `t` across all runs."""
         offers_changed = False
         for kind, i, j, value, step in self.st.events_at(t):
             if kind == "offer" and j < 0:
@@ -223,6 +224,7 @@ class Ensemble:
         return watched
 
     def step(self, noise: np.ndarray, u_realign: np.ndarray, u_collapse: np.ndarray) -> None:
+        """Advance every run one step, bit-identical to a step of the Mesa engine."""
         st, c = self.st, self.st.c
         t = self.time
         self.apply_events(t)
@@ -420,10 +422,12 @@ class Ensemble:
     # Records -------------------------------------------------------------------------------
 
     def snapshot(self) -> tuple[np.ndarray, ...]:
+        """Copies of the per-step fields, for the series table."""
         fields = tuple(getattr(self, f).copy() for f in SERIES_FIELDS)
         return (*fields, self.status.copy(), self.patron.copy())
 
     def events(self) -> dict[str, np.ndarray]:
+        """The events recorded so far as columns, for the events table."""
         names = ("run", "step", "partner", "kind", "from", "to", "cause", "trigger")
         if not self.event_parts:
             return {k: np.zeros(0, dtype=np.int64) for k in names}
