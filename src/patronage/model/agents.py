@@ -121,7 +121,7 @@ class Partner(mesa.Agent):
     # --- phase 1: what it receives ----------------------------------------------------------
 
     def observe(self) -> None:
-        """Phase 1: the support its patron gives now, and the shortfall from what it expects."""
+        """Phase 1: the support its patron gives now, and its shortfall against its record."""
         m = self.model
         if self.status == COLLAPSED:
             self.support, self.shortfall = 0.0, 0.0
