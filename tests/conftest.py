@@ -142,7 +142,6 @@ COEFFICIENT_RANGES = {
         name: (0.0, 1.0)
         for name in (
             "trust_prior",
-            "expectation_rate",
             "trust_fall_rate",
             "trust_rise_rate",
             "hard_times_discount",
@@ -171,6 +170,7 @@ COEFFICIENT_RANGES = {
             "w_offer",
             "w_fear",
             "exit_cost",
+            "reputation_cost",
         )
     },
     "switch_steepness": (0.0, 200.0),

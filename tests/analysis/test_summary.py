@@ -246,3 +246,31 @@ def test_summary_of_a_missing_folder(tmp_path):
     assert result.code == 2
     assert len(result.err_lines) == 1
     assert "no such result folder" in result.err
+
+
+# --- where the runs stand at the horizon (issue 9, artifact 6) ----------------------------------
+
+
+def test_final_shares_add_to_one_and_match_the_outcomes(results):
+    summary = results.summary()
+    shares = [c for c in summary.columns if c.startswith("final.")]
+    assert shares[:2] == ["final.aligned", "final.hedging"] and shares[-1] == "final.collapsed"
+    assert np.allclose(summary[shares].sum(axis=1), 1.0)
+    finals = results.finals()
+    for got in summary.to_dict(orient="records"):
+        level = finals["param.withdrawal.level"] == got["param.withdrawal.level"]
+        mine = finals[level & (finals["partner"] == got["partner"])]
+        status, patron = mine["status"], mine["patron"]
+        assert got["final.collapsed"] == pytest.approx((status == "collapsed").mean())
+        for column in shares[2:-1]:
+            moved = (status == "realigned") & (patron == column.removeprefix("final."))
+            assert got[column] == pytest.approx(moved.mean())
+
+
+def test_summary_table_shows_the_shares_at_the_horizon(folder):
+    result = run_cli("summary", folder)
+    assert result.code == 0
+    header, _rule, first, *_ = result.out.splitlines()
+    assert "at horizon: shares (sum 1; no events after it)" in header
+    shares = first[header.index("at horizon") :].split(", ")
+    assert sum(float(item.split()[-1]) for item in shares) == pytest.approx(1.0, abs=0.01)

@@ -102,7 +102,7 @@ def test_tipping_command_on_the_model_finds_the_upward_crossing_and_resumes(tmp_
     found = line.search(first.out)
     assert found, first.out
     level, low, high = map(float, found.groups())
-    assert 0.6 <= low <= level <= high <= 0.8  # the scan brackets it between 0.6 and 0.8
+    assert 0.6 <= low <= level <= high <= 1.0  # bracketed between 0.6 and 1 (ranged inputs)
     assert (out / "tipping.png").exists() and (out / "scan" / "runs.parquet").exists()
     crossings = (out / "crossings.csv").read_text()
     again = run_cli("tipping", SYRIA, "--partner", "pmf_mainstream", *SMALL, "--resume", out)
@@ -133,12 +133,12 @@ def test_tipping_bad_input_is_one_line(tmp_path, args, message):
 def test_tipping_for_all_partners_answers_each_from_one_shared_scan(tmp_path):
     out = tmp_path / "all"
     result = run_cli(
-        "tipping", SYRIA, "--partner", "all", "--outcome", "collapse", *SMALL, "--out", out
+        "tipping", SYRIA, "--partner", "all", "--outcome", "realign", *SMALL, "--out", out
     )
     assert result.code == 0, result.err
     lines = result.out.splitlines()
     for partner in ("assad", "hamas", "hezbollah", "houthis"):
-        assert any(line.startswith(f"{partner} P(collapse) ") for line in lines), result.out
-    # assad collapses once enough support is withdrawn; one scan folder serves every partner
-    assert any(line.startswith("assad P(collapse) crosses 0.5 upward") for line in lines)
+        assert any(line.startswith(f"{partner} P(realign) ") for line in lines), result.out
+    # assad realigns once enough support is withdrawn; one scan folder serves every partner
+    assert any(line.startswith("assad P(realign) crosses 0.5 upward") for line in lines)
     assert sorted(p.name for p in out.iterdir() if p.name.startswith("scan")) == ["scan"]

@@ -105,7 +105,7 @@ def test_run_writes_a_complete_result_folder(syria_run, syria_path):
     for column in ("loyalty", "dependence", "trust", "support", "strength", "status"):
         assert column in series.columns
     events = pd.read_parquet(out / "events.parquet")
-    for column in ("step", "partner", "kind", "from", "to", "cause"):
+    for column in ("step", "partner", "kind", "from", "to", "cause", "trigger"):
         assert column in events.columns
 
 

@@ -224,3 +224,24 @@ def test_random_scenarios_match_mesa(scenario_strategy, data, seed: int) -> None
     mesa, ens = both(scenario, seed, range(3), series_every=1)
     for name in TABLES:
         assert getattr(mesa, name).equals(getattr(ens, name)), name
+
+
+def test_returns_and_repeated_moves_match_mesa() -> None:
+    """Moves back to the incumbent (its remembered value, the reputation cost, the new
+    starting positions) on both engines: courting offers after a cut that moves partners."""
+    overrides = [
+        "coefficients.w_affinity=1.4",
+        "coefficients.w_trust=0.3",
+        "coefficients.loyalty_noise=0.04",
+        "coefficients.reputation_cost=0.05",
+        "events=[{step: 30, kind: offer, partner: assad, patron: iran, value: 1.5},"
+        " {step: 30, kind: offer, partner: pmf_leadership, patron: iran, value: 2.0},"
+        " {step: 50, kind: offer, partner: pmf_leadership, patron: iraqi_state, value: 1.5}]",
+    ]
+    scenario = load(ROOT / "scenarios" / "cascade.yaml", overrides).scenario
+    mesa, ens = both(scenario, 7, range(40), series_every=1)
+    assert_same_tables(mesa, ens)
+    events = ens.events.to_pandas()
+    realigns = events[events.kind == "realign"]
+    assert (realigns["to"] == "iran").any()  # some partner came back
+    assert realigns.groupby(["run_id", "partner"]).size().max() >= 2

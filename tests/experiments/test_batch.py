@@ -112,7 +112,16 @@ def test_batch_writes_a_complete_folder(ref):
     assert str(outcomes["realign_step"].dtype) == "Int32"
 
     events = results.events
-    assert list(events.columns) == ["run_id", "step", "partner", "kind", "from", "to", "cause"]
+    assert list(events.columns) == [
+        "run_id",
+        "step",
+        "partner",
+        "kind",
+        "from",
+        "to",
+        "cause",
+        "trigger",
+    ]
     assert set(events["run_id"]) <= set(range(n))
     assert set(events["partner"]) <= set(PARTNERS)
     assert events["step"].between(0, 24).all()

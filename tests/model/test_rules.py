@@ -96,19 +96,20 @@ def test_incumbent_support_budget_cut_scales_everything():
 # --- expectation, shortfall, abandonment, contagion ---------------------------------------------
 
 
-def test_expectation_moves_toward_support():
-    assert rules.expectation(1.0, 0.5, 0.2) == approx(0.9)
-    assert rules.expectation(0.5, 1.0, 0.2) == approx(0.6)
-    assert rules.expectation(0.7, 0.7, 0.2) == approx(0.7)
-    assert rules.expectation(1.0, 0.5, 1.0) == approx(0.5)
-
-
 def test_shortfall():
     assert rules.shortfall(1.0, 0.5) == approx(0.5)
     assert rules.shortfall(0.8, 0.2) == approx(0.75)
     assert rules.shortfall(0.5, 1.0) == 0.0  # a surplus is no shortfall
     assert rules.shortfall(1.0, 0.0) == 1.0
-    assert rules.shortfall(0.0, 0.0) == 0.0  # nothing expected, nothing missing
+    assert rules.shortfall(0.0, 0.0) == 0.0  # nothing was given, nothing is missing
+
+
+def test_own_and_seen_abandonment_are_one_account():
+    # A partner cut to 30% of its baseline reads the same abandonment in itself as its
+    # watchers read in it: the patron's record against what it gave, with no forgetting.
+    own = rules.shortfall(1.0, 0.3)
+    seen = rules.abandonment(0.3, 0.0)
+    assert own == approx(seen) == approx(0.7)
 
 
 def test_abandonment():
@@ -178,9 +179,10 @@ def test_loyalty_target():
 
 
 def test_loyalty_moves_toward_target_plus_noise():
+    shock = 0.01 * math.sqrt(0.1 * 1.9)  # the monthly shock that gives a spread of 0.01
     assert rules.loyalty(0.5, 0.7, 0.1, 0.0, 0.01) == approx(0.52)
-    assert rules.loyalty(0.5, 0.7, 0.1, 1.0, 0.01) == approx(0.53)
-    assert rules.loyalty(0.5, 0.7, 0.1, -2.0, 0.01) == approx(0.50)
+    assert rules.loyalty(0.5, 0.7, 0.1, 1.0, 0.01) == approx(0.52 + shock)
+    assert rules.loyalty(0.5, 0.7, 0.1, -2.0, 0.01) == approx(0.52 - 2 * shock)
     assert rules.loyalty(0.5, 0.7, 0.1, 3.0, 0.0) == approx(0.52)  # noise scale 0: no noise
     assert rules.loyalty(0.99, 1.0, 0.1, 5.0, 0.5) == 1.0
     assert rules.loyalty(0.01, 0.0, 0.1, -5.0, 0.5) == 0.0
@@ -252,32 +254,82 @@ def test_alternative_pull():
     assert rules.alternative_pull(0.2, 2.0, 0.0, 0.5) == approx(1.0)
 
 
-COEFS = {"w_loyalty": 1.0, "w_trust": 0.5, "w_support": 0.5, "exit_cost": 0.5, "w_fear": 0.5}
+COEFS = {
+    "w_loyalty": 1.0,
+    "w_trust": 0.5,
+    "w_support": 0.5,
+    "exit_cost": 0.5,
+    "w_fear": 0.5,
+    "reputation_cost": 0.1,
+}
+# A relationship that began at loyalty 0.9, trust 0.75, means 0.8 (D 0.8 x S 1), fear
+# 0.8 x 0.5 x 0.25 = 0.1 and its patron's pull 1.2; no realignment made yet.
+START = rules.start_position(0.9, 0.75, 0.8, 1.0, 0.5, 1.2)
+
+
+def test_start_position():
+    assert approx((0.9, 0.75, 0.8, 0.1, 1.2)) == START
+
+
+def test_gap_terms_are_zero_but_the_exit_cost_at_the_start():
+    terms = rules.gap_terms(0.9, 0.75, 0.8, 1.0, 1.0, 0.5, 0.5, *START, 0.0, **COEFS)
+    assert len(terms) == len(rules.GAP_TERMS) == 6
+    assert rules.GAP_TERMS == ("loyalty", "trust", "support", "alternative", "exit_cost", "fear")
+    # the best alternative pulls 1.0 against the patron's 1.2 at the start; D = 0.8
+    assert list(terms) == approx([0.0, 0.0, 0.0, -0.2, -0.4, 0.0])
 
 
 def test_gap_terms_hand_computed():
-    terms = rules.gap_terms(0.9, 0.75, 0.8, 1.0, 1.0, 0.5, 0.5, **COEFS)
-    assert len(terms) == len(rules.GAP_TERMS) == 6
-    assert rules.GAP_TERMS == ("loyalty", "trust", "support", "alternative", "exit_cost", "fear")
-    # fear = D x threat x (1 - T) = 0.8 x 0.5 x 0.25, weighted 0.5, times the best offer 0.5
-    expected = (-0.9, -0.375, -0.4, 1.0, -0.4, 0.5 * 0.8 * 0.5 * 0.25 * 0.5)
+    # loyalty 0.6, trust 0.25, D 0.6, S 0.5, after one realignment
+    terms = rules.gap_terms(0.6, 0.25, 0.6, 0.5, 1.0, 0.5, 0.5, *START, 1.0, **COEFS)
+    fear_grown = 0.6 * 0.5 * 0.75 - 0.1
+    expected = (0.3, 0.25, 0.25, -0.2, -0.3 - 0.1, 0.5 * fear_grown * 0.5)
     assert list(terms) == approx(list(expected))
     assert rules.gap(terms) == approx(sum(expected))
 
 
 def test_gap_terms_dependence_raises_the_cost_of_leaving():
-    low = rules.gap_terms(0.5, 0.75, 0.2, 1.0, 1.0, 1.0, 0.0, **COEFS)
-    high = rules.gap_terms(0.5, 0.75, 0.8, 1.0, 1.0, 1.0, 0.0, **COEFS)
+    low = rules.gap_terms(0.9, 0.75, 0.2, 1.0, 1.0, 1.0, 0.0, *START, 0.0, **COEFS)
+    high = rules.gap_terms(0.9, 0.75, 0.8, 1.0, 1.0, 1.0, 0.0, *START, 0.0, **COEFS)
     assert high[4] == approx(-0.5 * 0.8)
     assert high[4] < low[4]
     assert rules.gap(high) < rules.gap(low)
 
 
-def test_gap_terms_fear_pushes_out_only_toward_an_offer():
-    no_offer = rules.gap_terms(0.5, 0.2, 0.8, 1.0, 0.3, 0.0, 1.0, **COEFS)
-    offer = rules.gap_terms(0.5, 0.2, 0.8, 1.0, 0.3, 1.0, 1.0, **COEFS)
+def test_gap_terms_every_realignment_made_adds_the_reputation_cost():
+    first = rules.gap_terms(0.9, 0.75, 0.8, 1.0, 1.0, 1.0, 0.0, *START, 0.0, **COEFS)
+    third = rules.gap_terms(0.9, 0.75, 0.8, 1.0, 1.0, 1.0, 0.0, *START, 2.0, **COEFS)
+    assert third[4] - first[4] == approx(-0.2)
+
+
+def test_gap_terms_fear_pushes_out_only_toward_an_offer_and_only_as_grown():
+    no_offer = rules.gap_terms(0.5, 0.2, 0.8, 1.0, 0.3, 0.0, 1.0, *START, 0.0, **COEFS)
+    offer = rules.gap_terms(0.5, 0.2, 0.8, 1.0, 0.3, 1.0, 1.0, *START, 0.0, **COEFS)
     assert no_offer[5] == 0.0
-    assert offer[5] == approx(0.5 * 0.8 * 1.0 * 0.8)
+    assert offer[5] == approx(0.5 * (0.8 * 1.0 * 0.8 - 0.1))
+    calmer = rules.gap_terms(0.5, 0.9, 0.8, 1.0, 0.3, 1.0, 0.5, *START, 0.0, **COEFS)
+    assert calmer[5] == 0.0  # less fear than at the start does not hold it back either
+
+
+def test_status_quo_pull_holds_a_partner_at_rest():
+    assert rules.status_quo_pull(1.0, 0.8, 0.05) == 1.0  # its own pull is enough
+    assert rules.status_quo_pull(1.0, 1.25, 0.05) == approx(1.3)  # raised: best + band
+
+
+def test_stay_value_and_remembered_pull():
+    # staying was worth the start pull 1.2 less what was lost (0.3 + 0.25 + 0.25)
+    assert rules.stay_value(1.2, 0.3, 0.25, 0.25) == approx(0.4)
+    # a patron left at that value pulls it back only with what it offers now
+    assert rules.remembered_pull(0.4, 0.0, 0.5) == approx(0.4)
+    assert rules.remembered_pull(0.4, 1.0, 0.5) == approx(0.9)
+
+
+def test_recent_average_and_cause_term():
+    assert rules.recent_average(0.0, 0.6) == approx(0.6 / rules.TRIGGER_WINDOW)
+    terms = (0.1, 0.3, 0.0, 0.0, -0.2, 0.0)
+    assert rules.cause_term(terms, (0.0,) * 6, True) == "trust"
+    assert rules.cause_term(terms, (0.0,) * 6, False) == "exit_cost"
+    assert rules.cause_term(terms, terms, True) == "initial_state"
 
 
 def test_gap_sums_left_to_right():
@@ -348,12 +400,7 @@ SIGNATURES = {
         "redirected": (unit, True),
         "freed": (unit, True),
     },
-    "expectation": {
-        "expected": (positive, True),
-        "support": (positive, True),
-        "rate": (unit, False),
-    },
-    "shortfall": {"expected": (positive, True), "support": (positive, True)},
+    "shortfall": {"reference": (positive, True), "support": (positive, True)},
     "abandonment": {
         "incumbent_support": (positive, True),
         "fallen": (st.sampled_from([0.0, 1.0]), True),
@@ -419,11 +466,43 @@ SIGNATURES = {
         "best_pull": (st.floats(-3.0, 3.0), True),
         "best_offer": (st.floats(0.0, 2.0), True),
         "threat": (positive, True),
+        "start_loyalty": (unit, True),
+        "start_trust": (unit, True),
+        "start_means": (positive, True),
+        "start_fear": (unit, True),
+        "start_pull": (st.floats(-3.0, 3.0), True),
+        "moves": (small_int, True),
         "w_loyalty": (positive, False),
         "w_trust": (positive, False),
         "w_support": (positive, False),
         "exit_cost": (positive, False),
         "w_fear": (positive, False),
+        "reputation_cost": (positive, False),
+    },
+    "start_position": {
+        "loyalty_now": (unit, True),
+        "trust_now": (unit, True),
+        "dependence_now": (unit, True),
+        "support": (positive, True),
+        "threat": (positive, True),
+        "pull": (st.floats(-3.0, 3.0), True),
+    },
+    "stay_value": {
+        "start_pull": (st.floats(-3.0, 3.0), True),
+        "loyalty_term": (signed, True),
+        "trust_term": (signed, True),
+        "support_term": (signed, True),
+    },
+    "remembered_pull": {
+        "value_at_exit": (st.floats(-3.0, 3.0), True),
+        "offer": (st.floats(0.0, 2.0), True),
+        "w_offer": (positive, False),
+    },
+    "recent_average": {"recent": (signed, True), "term": (signed, True)},
+    "status_quo_pull": {
+        "incumbent_pull": (st.floats(-3.0, 3.0), True),
+        "best_pull": (st.floats(-3.0, 3.0), True),
+        "hedge_band": (unit, False),
     },
     "realign_probability": {
         "gap": (st.floats(-2.0, 2.0), True),
@@ -442,7 +521,7 @@ def test_every_public_rule_is_covered_by_the_float_array_test():
         for name, f in inspect.getmembers(rules, inspect.isfunction)
         if f.__module__ == rules.__name__ and not name.startswith("_")
     }
-    assert public == {*SIGNATURES, "gap", "where"}  # where: tested above
+    assert public == {*SIGNATURES, "gap", "where", "cause_term"}  # tested above
     for name, args in SIGNATURES.items():
         assert list(inspect.signature(getattr(rules, name)).parameters) == list(args), name
 

@@ -33,6 +33,7 @@ class Factor:
         return round(x) if self.whole else float(x)
 
     def to_dict(self) -> dict[str, Any]:
+        """The factor as plain data, for the study's settings file."""
         return {"path": self.path, "low": self.low, "high": self.high, "whole": self.whole}
 
 

@@ -31,6 +31,7 @@ def problem(factors: list[Factor]) -> dict:
 
 
 def n_points(n_factors: int, trajectories: int) -> int:
+    """How many points a Morris design of this size evaluates, to size a study before running it."""
     return trajectories * (n_factors + 1)
 
 

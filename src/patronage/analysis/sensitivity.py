@@ -56,6 +56,7 @@ class Study:
         return METHODS[self.method].sample(list(self.factors), self.size, self.seed)
 
     def points(self) -> list[dict[str, Any]]:
+        """The design points to run: one scenario override per factor for each sampled row."""
         return [
             {f.path: f.value(v) for f, v in zip(self.factors, row, strict=True)}
             for row in self.sample()
@@ -63,9 +64,11 @@ class Study:
 
     @property
     def n_points(self) -> int:
+        """How many design points the study needs, to report its cost before running."""
         return METHODS[self.method].n_points(len(self.factors), self.size)
 
     def to_dict(self) -> dict[str, Any]:
+        """The study as plain data, saved beside its results so it can be resumed and cited."""
         return {
             "method": self.method,
             "size": self.size,
@@ -140,6 +143,7 @@ def run_study(
 
 
 def table_arrow(table: pd.DataFrame):
+    """The indices table as Arrow, so it is written like the other result tables."""
     import pyarrow as pa
 
     return pa.Table.from_pandas(table, preserve_index=False)

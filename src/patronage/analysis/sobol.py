@@ -22,6 +22,7 @@ RESAMPLES = 1000  # bootstrap resamples behind the intervals
 
 
 def n_points(n_factors: int, base: int) -> int:
+    """How many points a Saltelli design of this size evaluates, to size a study beforehand."""
     return base * (n_factors + 2)
 
 

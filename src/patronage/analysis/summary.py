@@ -8,6 +8,7 @@ import pandas as pd
 
 from patronage.analysis.binning import binned, needs_bins
 from patronage.analysis.stats import wilson_interval
+from patronage.model.outcomes import ALIGNED, COLLAPSED, HEDGING, REALIGNED
 
 if TYPE_CHECKING:
     from patronage.results.folder import Results
@@ -39,6 +40,12 @@ def summarize(
     the chance that any of its members realigns (collapses). With `bins`, a numeric `by`
     column that is not swept and has more distinct values than that is split into
     equal-count bins.
+
+    P(realign) and P(collapse) count what ever happened before the horizon, so a partner
+    that realigns and later collapses counts in both. The `final.<state>` columns are the
+    shares of runs in each state at the horizon instead, adding to 1 per row: aligned,
+    hedging (undecided when the runs stop), realigned to each patron (`final.<patron>`) and
+    collapsed. Group rows have no final shares.
     """
     by = results.sweep_columns if by is None else by
     finals = results.finals()
@@ -75,6 +82,7 @@ def summarize(
         .rename(columns={"new_patron": "top_new_patron"})
     )
     out = out.merge(counts[[*keys, "top_new_patron"]], how="left", on=keys)
+    out = out.merge(final_shares(finals, keys), how="left", on=keys)
     # a plain float column (NaN when nothing realigned), as before the steps were Int32
     out["median_realign_step"] = out["median_realign_step"].astype("float64")
     out["p_realign"] = out["realigned"] / out["runs"]
@@ -95,5 +103,27 @@ def summarize(
         "median_realign_step",
         "realigned",
         "collapsed",
+        *(c for c in out.columns if c.startswith("final.")),
     ]
     return out[order]
+
+
+def final_state(status: pd.Series, patron: pd.Series) -> pd.Series:
+    """Each run's state at the horizon: its status, or for the realigned its new patron."""
+    return status.where(status != REALIGNED, patron)
+
+
+def final_shares(finals: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Shares of runs per state at the horizon, one `final.<state>` column each (aligned,
+    hedging, then the patrons realigned to, sorted, then collapsed); rows add up to 1."""
+    members = finals[~finals["partner"].str.endswith(" (any)")].copy()
+    members["state"] = final_state(members["status"], members["patron"])
+    counts = members.groupby([*keys, "state"], sort=True, observed=True).size()
+    table = counts.unstack("state", fill_value=0)
+    table = table.div(table.sum(axis=1), axis=0)
+    fixed = [ALIGNED, HEDGING]
+    patrons = sorted(c for c in table.columns if c not in (*fixed, COLLAPSED))
+    order = [ALIGNED, HEDGING, *patrons, COLLAPSED]
+    table = table.reindex(columns=order, fill_value=0.0)
+    table.columns = [f"final.{c}" for c in order]
+    return table.reset_index()

@@ -92,6 +92,7 @@ def fit_logistic(
 
 
 def logit(p: float) -> float:
+    """Log-odds of `p`: the scale on which a tipping curve is close to straight."""
     return float(np.log(p / (1 - p)))
 
 

@@ -53,6 +53,7 @@ class StageRunner:
         return [round(float(x), 12) for x in levels]
 
     def results(self, stage: str, levels: list, replicates: int) -> Results:
+        """The results of one search stage: its batch runs once (resumed if begun) and is reused."""
         if stage not in self.opened:
             folder = self.out / stage
             design = Design(sweeps={self.field: levels}, replicates=replicates, seed=self.seed)
@@ -106,6 +107,7 @@ def search_partner(
 def crossings_table(
     found: dict[str, list[Crossing]], field: str, outcome: str, target: float
 ) -> pd.DataFrame:
+    """One row per crossing found, as the table `patronage tipping` writes and prints."""
     rows = [
         {
             "partner": partner,
@@ -136,5 +138,6 @@ def crossings_table(
 
 
 def write_outputs(out: Path, settings: dict[str, Any], table: pd.DataFrame) -> None:
+    """Write the crossings table and the search settings that produced it."""
     store.write_text(out / CROSSINGS, table.to_csv(index=False, lineterminator="\n"))
     store.write_text(out / SETTINGS, json.dumps(settings, indent=2) + "\n")

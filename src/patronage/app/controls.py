@@ -83,6 +83,7 @@ def Slider(
 
 @solara.component
 def Controls(settings: solara.Reactive, runs: solara.Reactive, seed: solara.Reactive) -> None:
+    """The side panel: runs, seed and one control per editable scenario input."""
     s = settings.value
     scenario = s.base.scenario
     data = s.data()
@@ -134,6 +135,7 @@ def Section(title: str, children: list | None = None) -> None:
 
 @solara.component
 def PartnerScores(settings: solara.Reactive, partners: list[str]) -> None:
+    """Edit one partner's scores at a time, so the panel stays short."""
     editing = solara.use_reactive(partners[0])
     solara.Select("partner", values=partners, value=editing)
     if editing.value in partners:
@@ -143,6 +145,7 @@ def PartnerScores(settings: solara.Reactive, partners: list[str]) -> None:
 
 @solara.component
 def Download(settings: solara.Reactive) -> None:
+    """Download the edited scenario as YAML, to run it later from the command line."""
     s = settings.value
     name = f"{s.base.scenario.name}-edited.yaml"
     solara.FileDownload(

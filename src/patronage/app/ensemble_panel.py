@@ -15,6 +15,7 @@ from patronage.app.settings import Settings
 
 @solara.component
 def EnsemblePanel(loaded: Any, settings: Settings, runs: int, seed: int) -> None:
+    """The ensemble for the current settings, run off the page's thread; shows its outcomes."""
     # The last finished computation, kept on screen while a newer one runs: its numbers, what
     # they were computed for, the table and the curves (drawn in the worker thread too, so
     # that the page only swaps them in)
@@ -50,6 +51,8 @@ def EnsemblePanel(loaded: Any, settings: Settings, runs: int, seed: int) -> None
 
 @dataclass(frozen=True)
 class Shown:
+    """What the ensemble panel shows: its statistics, their description and the table."""
+
     stats: panel.PanelStats
     described: str
     table: str  # HTML

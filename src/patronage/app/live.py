@@ -25,6 +25,8 @@ EVENT_COLUMNS = ("step", "partner", "kind", "from", "to", "cause")
 
 @dataclass(frozen=True)
 class PartnerState:
+    """One partner at one step of a live run, as the page draws it."""
+
     partner: str
     status: str
     patron: str  # its patron now, or "collapsed"
@@ -42,12 +44,15 @@ class Snapshot:
 
     @property
     def finished(self) -> bool:
+        """Whether the run has reached its horizon, so the page stops stepping it."""
         return self.step >= self.horizon
 
     def series_frame(self) -> pd.DataFrame:
+        """The series so far as a table, for the trajectory plot."""
         return pd.DataFrame(list(self.series), columns=list(SERIES_COLUMNS))
 
     def events_frame(self) -> pd.DataFrame:
+        """The events so far as a table, for the event log."""
         return pd.DataFrame(list(self.events), columns=list(EVENT_COLUMNS))
 
 
@@ -81,10 +86,12 @@ class LiveRun:
 
     @property
     def steps_done(self) -> int:
+        """How many steps the model has taken, read under the lock."""
         with self.lock:
             return int(self.model.now)
 
     def snapshot(self) -> Snapshot:
+        """A consistent copy of the model's state for the page to draw, taken under the lock."""
         with self.lock:
             m = self.model
             states = tuple(

@@ -43,6 +43,7 @@ def scenario_folders() -> list[Path]:
 
 
 def initial_settings() -> Settings | None:
+    """The scenario named in the environment, if the page was started with one."""
     given = os.environ.get(SCENARIO_ENV)
     if given:
         return load_bundled(given)
@@ -58,6 +59,7 @@ def ScenarioUpload(max_bytes: int, event_upload: Callable[[dict], None]) -> None
 
 @solara.component
 def Page() -> None:
+    """The interactive page: pick a scenario, edit it, watch one run and the ensemble."""
     settings = solara.use_reactive(solara.use_memo(initial_settings, []))
     message = solara.use_reactive("")  # the last one-line error (bad file, refused value)
     runs = solara.use_reactive(panel.DEFAULT_RUNS)
@@ -109,6 +111,7 @@ def _validated(settings: Settings | None) -> tuple[Any, str]:
 
 @solara.component
 def ScenarioPicker(settings: solara.Reactive, message: solara.Reactive) -> None:
+    """Choose one of the bundled scenarios, reporting a bad file in one line."""
     files = solara.use_memo(lambda: bundled_scenarios(*scenario_folders()), [])
     names = [p.name for p in files]
     current = Path(settings.value.base.source).name

@@ -41,10 +41,12 @@ class Proportion:
 
     @property
     def p(self) -> np.ndarray:
+        """The share of runs in each outcome (NaN before any run)."""
         return self.k / self.n if self.n else np.full(self.k.shape, np.nan)
 
     @property
     def interval(self) -> tuple[np.ndarray, np.ndarray]:
+        """Wilson interval of each share, so small ensembles show their uncertainty."""
         return wilson_interval(self.k, self.n)
 
 

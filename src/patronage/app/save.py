@@ -15,7 +15,6 @@ from patronage.errors import InputError
 
 def save_batch(settings: Settings, out: str, runs: int, seed: int) -> str:
     """Run a batch of the edited scenario into `out` (which must not exist); a one-line outcome."""
-
     try:
         loaded = settings.loaded()
         results = run_batch(

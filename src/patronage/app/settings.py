@@ -32,9 +32,11 @@ class Settings:
     chosen: dict[str, Any] = field(default_factory=dict)
 
     def with_value(self, path: str, value: Any) -> Settings:
+        """The settings with one more input edited; the old ones stay unchanged."""
         return Settings(self.base, {**self.chosen, path: value})
 
     def reset(self) -> Settings:
+        """The settings with every edit undone."""
         return Settings(self.base)
 
     def data(self) -> dict[str, Any]:
@@ -67,6 +69,7 @@ class Settings:
 
 
 def load_bundled(path: str | Path) -> Settings:
+    """Settings for a scenario file, with nothing edited yet."""
     return Settings(load(path))
 
 

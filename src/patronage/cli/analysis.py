@@ -14,7 +14,6 @@ from patronage.results.folder import open_results
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `compare`, `plot` and `report` to the `patronage` parser's subcommands."""
-
     p = sub.add_parser(
         "compare",
         help="compare two result folders per partner: B against A",

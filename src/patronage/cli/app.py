@@ -21,6 +21,7 @@ port_number = whole_number(0)
 
 
 def register(sub) -> None:
+    """Add the `app` subcommand to the parser."""
     p = sub.add_parser("app", help="serve the interactive page (needs the [app] extra)")
     p.add_argument(
         "scenario", nargs="?", help="scenario file (default: the bundled syria_withdrawal)"
@@ -36,6 +37,7 @@ def register(sub) -> None:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
+    """`patronage app`: serve the interactive page for a scenario."""
     if args.scenario:
         load(args.scenario)  # a bad file fails here, with the loader's one-line message
     try:
@@ -55,6 +57,7 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 def free_port(host: str) -> int:
+    """A free TCP port on `host`, so the page does not collide with another server."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])

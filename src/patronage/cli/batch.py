@@ -20,7 +20,7 @@ from patronage.experiments.design import (
 )
 from patronage.experiments.design_file import read_design
 from patronage.experiments.executors import default_workers, make_executor
-from patronage.reporting.tables import FORMATS, render, render_summary
+from patronage.reporting.tables import FORMATS, SUMMARY_NOTE, render, render_summary
 from patronage.results import store
 from patronage.results.folder import open_results
 from patronage.results.manifest import Manifest, read_manifest
@@ -32,6 +32,7 @@ MAX_REPLICATES = 10_000
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `batch` subcommand to the parser."""
     p = sub.add_parser(
         "batch", help="run a scenario many times over a design; write a result folder"
     )
@@ -339,6 +340,8 @@ def run_and_report(
     if not args.quiet:
         summary = open_results(out).summary()
         print(render_summary(summary, args.format, args.all), flush=True)
+        if args.format == "table":
+            print(SUMMARY_NOTE, file=sys.stderr, flush=True)
     failed = manifest.runs.failed
     runs = manifest.runs.total
     print(f"wrote {out}/ ({runs} runs, {failed} failed)", file=sys.stderr)

@@ -16,6 +16,7 @@ from pathlib import Path
 from patronage import __version__
 from patronage.cli.options import Parser, add_series, add_set, positive_int, seed, whole_number
 from patronage.errors import EXIT_BAD_INPUT, InputError
+from patronage.model.rest import restless_partners
 from patronage.results import store
 from patronage.scenario.loader import load
 
@@ -28,6 +29,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """`patronage validate`: check scenario files and report each problem in one line."""
     bad = 0
     for path in args.files:
         try:
@@ -48,6 +50,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             f"{path}: ok ({len(s.partners)} partners, {len(s.patrons)} patrons, "
             f"{s.steps} steps, {ranged}sha256 {loaded.sha256[:12]})"
         )
+        for restless in restless_partners(s):
+            print(f"{path}: warning: {restless.message()}", file=sys.stderr)
     return EXIT_BAD_INPUT if bad else 0
 
 
@@ -68,6 +72,7 @@ def check_design(loaded) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """`patronage run`: run a scenario once and print its report."""
     from patronage.experiments.single import run_one
     from patronage.reporting.text import run_report
 
@@ -97,6 +102,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    """`patronage generate`: write a large synthetic scenario, if it would fit in memory."""
     from patronage.scenario.generate import available_bytes, estimated_bytes, write_scenario
 
     out = Path(args.out)
@@ -123,6 +129,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `patronage` command line, with every subcommand registered."""
     parser = Parser(
         prog="patronage",
         description="Scenario simulation of alliance dynamics under withdrawn patronage.",
@@ -215,6 +222,7 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: run a subcommand and return its exit status (2 for bad input)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -49,6 +49,7 @@ def add_study_options(p: argparse.ArgumentParser, replicates: int) -> None:
 
 
 def out_folder(args: argparse.Namespace, loaded: LoadedScenario) -> Path:
+    """The study's result folder, from --out or --resume, refusing both at once."""
     if args.resume and args.out and Path(args.out) != Path(args.resume):
         raise InputError("give either --out or --resume, not both", source="--resume")
     return Path(args.resume or args.out or store.default_out(loaded.scenario.name))
@@ -70,6 +71,7 @@ def batch_options(args: argparse.Namespace) -> dict:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `sensitivity` subcommand to the parser."""
     p = sub.add_parser(
         "sensitivity",
         help="which inputs drive each partner's P(realign), P(collapse) and final state",
@@ -117,6 +119,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """`patronage sensitivity`: run a sensitivity study and print its indices."""
     from patronage.analysis.sensitivity import INDICES, Study, run_study
     from patronage.reporting.sensitivity import indices_display
 

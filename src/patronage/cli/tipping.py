@@ -26,6 +26,7 @@ FIGURE = "tipping.png"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `tipping` subcommand to the parser."""
     p = sub.add_parser(
         "tipping",
         help="where a partner's P(realign) or P(collapse) crosses a target as a field varies",
@@ -108,6 +109,7 @@ def claim_folder(args: argparse.Namespace, out: Path) -> None:
 
 
 def cmd_tipping(args: argparse.Namespace) -> int:
+    """`patronage tipping`: search for where a partner's outcome crosses a target and print it."""
     import pandas as pd
 
     from patronage.analysis.tipping import Search

@@ -37,7 +37,9 @@ class Engine(Protocol):
         steps: int | None = None,
         series_every: int | None = 1,
         params: dict[str, Any] | None = None,
-    ) -> GroupTables: ...
+    ) -> GroupTables:
+        """Run the given runs of one design point and return their tables."""
+        ...
 
 
 class PlanEngine(Protocol):
@@ -49,7 +51,9 @@ class PlanEngine(Protocol):
         batch_seed: int,
         steps: int | None = None,
         series_every: int | None = 1,
-    ) -> GroupTables: ...
+    ) -> GroupTables:
+        """Run the runs of a plan and return their tables."""
+        ...
 
 
 def get_plan_engine(name: str) -> PlanEngine:

@@ -62,7 +62,8 @@ def simulate(
         final["realign_step"].append(first_step.get((pid, "realign"), -1))
         final["collapse_step"].append(first_step.get((pid, "collapse"), -1))
     events = [
-        (run_id, e.step, e.partner, e.kind, e.origin, e.target, e.cause) for e in model.events
+        (run_id, e.step, e.partner, e.kind, e.origin, e.target, e.cause, e.trigger)
+        for e in model.events
     ]
     series = [(run_id, *r) for r in model.series] if series_every else []
     return RunResult(row, final, events, series)

@@ -45,9 +45,11 @@ class RunPlan:
 
     @property
     def designed(self) -> list[str]:
+        """The inputs the design sets, by dotted path."""
         return sorted({name for point in self.points for name in point})
 
     def designed_locs(self) -> dict[str, PathKey]:
+        """Where each designed input sits in the scenario data."""
         return {name: locate(self.loaded.data, name) for name in self.designed}
 
     def ranges(self) -> tuple[RangedInput, ...]:
@@ -66,9 +68,11 @@ class RunPlan:
         return run_keys(batch_seed, list(self.stream_ids))
 
     def draws(self, keys: np.ndarray) -> dict[str, np.ndarray]:
+        """Each ranged input drawn per run from its key, so draws do not depend on chunking."""
         return draw_inputs(keys, self.ranges())
 
     def param_names(self) -> list[str]:
+        """The names of the run table's param columns: designed inputs, then ranged ones."""
         return [*self.designed, *(r.path for r in self.ranges())]
 
     def param_kinds(self) -> dict[str, float | str]:

@@ -44,6 +44,7 @@ ROW_GROUPS = {"outcomes": 131_072}
 
 
 def chunk_path(chunks: Path, index: int, table: str) -> Path:
+    """Where one chunk's table is written, numbered so chunks sort in order."""
     return chunks / f"{index:06d}-{table}.parquet"
 
 
@@ -58,6 +59,7 @@ def write_chunk(chunks: Path, output: ChunkOutput, task: ChunkTask) -> dict[str,
 
 
 def journal_entry(output: ChunkOutput, task: ChunkTask, sha256: dict[str, str]) -> dict[str, Any]:
+    """The journal line for a finished chunk, so a resumed batch knows it is done."""
     return {
         "chunk": output.index,
         "run_ids": [task.run_ids[0], task.run_ids[-1] + 1],  # the half-open range it holds

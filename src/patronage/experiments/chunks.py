@@ -72,6 +72,8 @@ class ChunkTask:
 
 @dataclass
 class ChunkOutput:
+    """The tables of one finished chunk, as a worker returns them."""
+
     index: int
     runs: pa.Table
     outcomes: pa.Table
@@ -93,6 +95,7 @@ def remember(loaded: LoadedScenario) -> None:
 
 
 def loaded_for(text: str, source: str, overrides: tuple[str, ...]) -> LoadedScenario:
+    """The loaded scenario for this text, loaded once per worker process."""
     key = (text, source, tuple(overrides))
     if key not in _LOADED:
         remember(from_text(text, source, overrides))

@@ -96,6 +96,7 @@ class Design:
 
     @property
     def param_names(self) -> list[str]:
+        """The names of the inputs the design sets, in column order."""
         given = dict.fromkeys(name for point in self.explicit for name in point)
         return [*self.sweeps, *self.samples, *given]
 
@@ -126,6 +127,7 @@ class Design:
 
     @property
     def n_points(self) -> int:
+        """How many design points the design holds."""
         grid = math.prod(len(v) for v in self.sweeps.values())
         if self.explicit:
             return grid * len(self.explicit)
@@ -133,9 +135,11 @@ class Design:
 
     @property
     def n_runs(self) -> int:
+        """How many runs the batch makes: points times replicates."""
         return self.n_points * self.replicates
 
     def to_dict(self) -> dict[str, Any]:
+        """The design as plain data, for the manifest."""
         extra = {"explicit": self.explicit} if self.explicit else {}
         return {
             **extra,

@@ -52,6 +52,7 @@ class _Point(dict):
 
 
 def point_line(point: dict[str, Any]) -> int | None:
+    """The line a design point came from, to point errors at it."""
     return getattr(point, "line", None)
 
 

@@ -23,7 +23,11 @@ ChunkFn = Callable[[Any, Any], Any]
 
 
 class Executor(Protocol):
-    def imap_unordered(self, fn: ChunkFn, job: Any, tasks: Sequence[Any]) -> Iterator[Any]: ...
+    """Where chunks run: in process, on a local pool or on Dask."""
+
+    def imap_unordered(self, fn: ChunkFn, job: Any, tasks: Sequence[Any]) -> Iterator[Any]:
+        """Run `fn(job, task)` for each task and yield results as they finish."""
+        ...
 
 
 def default_workers() -> int:
@@ -38,6 +42,7 @@ class InProcess:
     """One worker: the chunks run here, one after another."""
 
     def imap_unordered(self, fn: ChunkFn, job: Any, tasks: Sequence[Any]) -> Iterator[Any]:
+        """Run each task here, one after another."""
         for task in tasks:
             yield fn(job, task)
 
@@ -55,6 +60,7 @@ class LocalPool:
         self.workers = workers
 
     def imap_unordered(self, fn: ChunkFn, job: Any, tasks: Sequence[Any]) -> Iterator[Any]:
+        """Run tasks on a pool of worker processes."""
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else None
         context = multiprocessing.get_context(method)
         if method == "forkserver":
@@ -96,6 +102,7 @@ class DaskExecutor:
         self.scheduler = scheduler
 
     def imap_unordered(self, fn: ChunkFn, job: Any, tasks: Sequence[Any]) -> Iterator[Any]:
+        """Run tasks on a Dask cluster, local or at the given scheduler."""
         try:
             from distributed import Client, KilledWorker, LocalCluster, as_completed
             from distributed.client import FutureCancelledError
@@ -145,6 +152,7 @@ class DaskExecutor:
 
 
 def make_executor(name: str, workers: int, scheduler: str | None = None) -> Executor:
+    """The executor named on the command line, refusing options that do not fit it."""
     if name == "local":
         if scheduler:
             raise InputError("--scheduler needs --executor dask", source="--scheduler")

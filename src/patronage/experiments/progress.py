@@ -8,6 +8,8 @@ from typing import TextIO
 
 
 class Progress:
+    """A progress line on stderr, so long batches show they are moving."""
+
     def __init__(
         self, total: int, done: int = 0, enabled: bool = True, stream: TextIO | None = None
     ) -> None:
@@ -21,6 +23,7 @@ class Progress:
         self._draw()
 
     def update(self, n: int) -> None:
+        """Count `n` more runs done and redraw the line at most five times a second."""
         self.done += n
         now = time.monotonic()
         if now - self._last >= 0.2 or self.done >= self.total:
@@ -43,6 +46,7 @@ class Progress:
         self.stream.flush()
 
     def close(self) -> None:
+        """End the progress line."""
         if self.enabled:
             self.stream.write("\n")
             self.stream.flush()

@@ -22,6 +22,7 @@ def run_one(
     series_every: int | None = 1,
     replace: bool = False,
 ) -> Results:
+    """Run a scenario once: a batch of one run, so it writes the same result folder."""
     run_batch(
         loaded,
         Design(seed=seed),

@@ -20,6 +20,8 @@ from patronage.rng.seeds import INDEPENDENT
 
 @dataclass
 class Verification:
+    """What re-running sampled runs found: which matched and which did not."""
+
     checked: list[int]
     mismatched: dict[int, str]
     # run ids the runs table holds twice, or lacks (neither there nor recorded as failed)
@@ -28,6 +30,7 @@ class Verification:
 
     @property
     def ok(self) -> bool:
+        """Whether every checked run matched and none is missing or duplicated."""
         return not (self.mismatched or self.duplicated or self.missing)
 
 

@@ -8,7 +8,7 @@ which agents act cannot change a result.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import mesa
 import numpy as np
@@ -52,7 +52,15 @@ class Patron(mesa.Agent):
         self.support = rules.incumbent_support(
             w.allocation, withdrawn, self.budget, w.redirect, freed
         )
-        self.abandonment = rules.abandonment(self.support, m.fallen)
+        # Abandonment is read from what a partner gets from the incumbent, its allocation or
+        # the incumbent's offer to it, whichever is larger: the same account as its own.
+        given = np.array(
+            [
+                max(float(self.support[j]), partner.offers.get(self.patron_id, 0.0))
+                for j, partner in enumerate(m.partners)
+            ]
+        )
+        self.abandonment = rules.abandonment(given, m.fallen)
 
 
 class Partner(mesa.Agent):
@@ -87,19 +95,33 @@ class Partner(mesa.Agent):
         # Attachment to the incumbent is the loyalty score (unless an affinity is given), so
         # the pull back to it and the loyalty on returning agree.
         self.affinity.setdefault(incumbent, spec.loyalty)
-        self.attachment = {incumbent: max(self.affinity[incumbent], 0.0)}
+        # The incumbent, once left, is remembered as it was at the exit (Miller 2012): what
+        # staying was worth then is its pull, and the loyalty then is the one it returns with.
+        self.loyalty_at_exit = self.affinity[incumbent]
         self.trust_at_exit = self.trust  # trust in the incumbent when it last left it
         # Anchors of the current relationship: where loyalty and trust settle when all is well
         self.loyalty_anchor = self.loyalty
         self.trust_anchor = self.trust
         self.reference_terms: tuple[float, ...] | None = None
-        self._best_cache: tuple[tuple[str, int], tuple[str, float, float]] | None = None
+        self.recent_terms: tuple[float, ...] | None = None  # averaged over TRIGGER_WINDOW
+        self.moves = 0  # realignments made so far (each adds rules' reputation cost)
+        # The starting position the utility gap is measured against: the status quo, with
+        # the incumbent's pull as it stood (its affinity and its baseline support of 1).
+        self._best_cache: tuple[tuple[str, int, int], tuple[str, float, float]] | None = None
+        own_pull = rules.alternative_pull(self.affinity[incumbent], 1.0, c.w_affinity, c.w_offer)
+        _, best_pull, _ = self._best_alternative()
+        start_pull = float(rules.status_quo_pull(float(own_pull), best_pull, c.hedge_band))
+        self.start = rules.start_position(
+            self.loyalty, self.trust, self.dependence, 1.0, self.threat, start_pull
+        )
+        self.value_at_exit = start_pull  # see rules.stay_value
         self.watched: list[tuple[int, float]] = []  # (peer index, weight)
         self._next: dict[str, object] = {}
 
     # --- phase 1: what it receives ----------------------------------------------------------
 
     def observe(self) -> None:
+        """Phase 1: the support its patron gives now, and its shortfall against its record."""
         m = self.model
         if self.status == COLLAPSED:
             self.support, self.shortfall = 0.0, 0.0
@@ -116,6 +138,7 @@ class Partner(mesa.Agent):
     # --- phase 2: decide the next state from the state of this step ------------------------
 
     def decide(self) -> None:
+        """Phase 2: decide the next state from this step's state, without changing it yet."""
         if self.status == COLLAPSED:
             self._next = {}
             return
@@ -148,7 +171,6 @@ class Partner(mesa.Agent):
             self.base_strength, self.base_dependence, self.support
         )
         nxt: dict[str, object] = {
-            "expected": float(rules.expectation(self.expected, self.support, c.expectation_rate)),
             "trust": float(
                 rules.trust(self.trust, trust_goal, c.trust_fall_rate, c.trust_rise_rate)
             ),
@@ -167,28 +189,29 @@ class Partner(mesa.Agent):
         nxt["gap"] = gap
         if self.reference_terms is None:
             self.reference_terms = terms
+            self.recent_terms = terms
+        recent = self.recent_terms if self.recent_terms is not None else terms
+        nxt["recent_terms"] = tuple(
+            float(rules.recent_average(r, term)) for r, term in zip(recent, terms, strict=True)
+        )
         p_collapse = rules.collapse_probability(self.strength, self.threat, c.collapse_rate)
         if m.draws.collapse[i] < p_collapse:
             nxt["status"] = COLLAPSED
-            nxt["event"] = ("collapse", self.patron, None, "strength_below_threat")
+            below = "strength_below_threat"
+            nxt["event"] = ("collapse", self.patron, None, below, below)
         elif m.draws.realign[i] < rules.realign_probability(
             gap, c.hedge_band, c.switch_threshold, c.switch_steepness, c.realign_rate
         ):
-            nxt.update(self._realign_to(best))
-            nxt["event"] = ("realign", self.patron, best, self._cause(terms, toward_leaving=True))
+            nxt.update(self._realign_to(best, terms))
+            nxt["event"] = ("realign", self.patron, best, *self._causes(terms, True))
         else:
             hedge_now = bool(rules.is_hedging(gap, c.hedge_band))
             settled = ALIGNED if self.patron == m.incumbent_id else REALIGNED
             nxt["status"] = HEDGING if hedge_now else settled
             if hedge_now and not hedging:
-                nxt["event"] = ("hedge", self.patron, best, self._cause(terms, toward_leaving=True))
+                nxt["event"] = ("hedge", self.patron, best, *self._causes(terms, True))
             elif hedging and not hedge_now:
-                nxt["event"] = (
-                    "unhedge",
-                    self.patron,
-                    None,
-                    self._cause(terms, toward_leaving=False),
-                )
+                nxt["event"] = ("unhedge", self.patron, None, *self._causes(terms, False))
         self._next = nxt
 
     def _best_alternative(self) -> tuple[str, float, float]:
@@ -197,10 +220,11 @@ class Partner(mesa.Agent):
         Ties keep the first in canonical order (incumbent, rivals sorted, then 'none'). It
         changes only when the partner moves or an offer changes, so it is cached.
         """
-        key = (self.patron, self.model.offers_version)
+        key = (self.patron, self.model.offers_version, self.moves)
         if self._best_cache is not None and self._best_cache[0] == key:
             return self._best_cache[1]
         c = self.model.spec.coefficients
+        incumbent = self.model.incumbent_id
         options = [
             (pid, self.affinity.get(pid, 0.0), self.offers.get(pid, 0.0))
             for pid in self.model.patron_ids
@@ -210,7 +234,10 @@ class Partner(mesa.Agent):
             options.append((NONE_PATRON, self.autonomy, 0.0))
         best = (NONE_PATRON, -np.inf, 0.0)
         for pid, affinity, offer in options:
-            pull = float(rules.alternative_pull(affinity, offer, c.w_affinity, c.w_offer))
+            if pid == incumbent:  # left: remembered as it was at the exit
+                pull = float(rules.remembered_pull(self.value_at_exit, offer, c.w_offer))
+            else:
+                pull = float(rules.alternative_pull(affinity, offer, c.w_affinity, c.w_offer))
             if pull > best[1]:
                 best = (pid, pull, offer)
         self._best_cache = (key, best)
@@ -228,24 +255,29 @@ class Partner(mesa.Agent):
             best_pull,
             best_offer,
             self.threat,
+            *self.start,
+            float(self.moves),
             c.w_loyalty,
             c.w_trust,
             c.w_support,
             c.exit_cost,
             c.w_fear,
+            c.reputation_cost,
         )
-        terms = tuple(float(t) for t in terms)
-        return terms, best, float(rules.gap(terms))
+        values: tuple[float, ...] = tuple(float(t) for t in terms)
+        return values, best, float(rules.gap(values))
 
-    def _cause(self, terms: tuple[float, ...], toward_leaving: bool) -> str:
+    def _causes(self, terms: tuple[float, ...], toward_leaving: bool) -> tuple[str, str]:
+        """(cause, trigger): the term that moved the gap most since the relationship began,
+        and the one that moved it most against its recent average (rules.TRIGGER_WINDOW)."""
         reference = self.reference_terms if self.reference_terms is not None else terms
-        change = [now - then for now, then in zip(terms, reference, strict=True)]
-        pick = max if toward_leaving else min
-        k = pick(range(len(change)), key=change.__getitem__)  # first of equal changes
-        moved = change[k] > 1e-12 if toward_leaving else change[k] < -1e-12
-        return GAP_TERMS[k] if moved else "initial_state"
+        recent = self.recent_terms if self.recent_terms is not None else terms
+        return (
+            rules.cause_term(terms, reference, toward_leaving),
+            rules.cause_term(terms, recent, toward_leaving),
+        )
 
-    def _realign_to(self, new_patron: str) -> dict[str, object]:
+    def _realign_to(self, new_patron: str, terms: tuple[float, ...]) -> dict[str, object]:
         """The state of a new relationship: loyalty starts at the attachment to the new patron."""
         m = self.model
         c = m.spec.coefficients
@@ -253,13 +285,15 @@ class Partner(mesa.Agent):
         if new_patron == NONE_PATRON:
             attachment, offer = self.autonomy, 0.0
         elif new_patron == m.incumbent_id:
-            attachment = self.attachment[new_patron]
+            attachment = max(self.loyalty_at_exit, 0.0)
             offer = max(float(m.incumbent.support[self.index]), self.offers.get(new_patron, 0.0))
             trust = self.trust_at_exit  # the patron's record is remembered (Miller 2012)
         else:
             attachment = max(self.affinity.get(new_patron, 0.0), 0.0)
             offer = self.offers.get(new_patron, 0.0)
         leaving_incumbent = self.patron == m.incumbent_id
+        dependence = float(rules.means_share(self.base_dependence, offer))
+        _, pull, _ = self._best_alternative()  # the pull that won it
         return {
             "patron": new_patron,
             "status": ALIGNED if new_patron == m.incumbent_id else REALIGNED,
@@ -268,20 +302,30 @@ class Partner(mesa.Agent):
             "trust": trust,
             "trust_anchor": c.trust_prior,
             "trust_at_exit": self.trust if leaving_incumbent else self.trust_at_exit,
+            "loyalty_at_exit": self.loyalty if leaving_incumbent else self.loyalty_at_exit,
+            "value_at_exit": (
+                float(rules.stay_value(self.start.pull, *terms[:3]))
+                if leaving_incumbent
+                else self.value_at_exit
+            ),
             "expected": offer,
-            "dependence": float(rules.means_share(self.base_dependence, offer)),
+            "dependence": dependence,
             "reference_terms": None,
+            "recent_terms": None,
+            "moves": self.moves + 1,
+            "start": rules.start_position(attachment, trust, dependence, offer, self.threat, pull),
         }
 
     # --- phase 3: write the next state -----------------------------------------------------
 
     def advance(self) -> None:
+        """Phase 3: apply the decision, so all partners move on the same information."""
         event = self._next.pop("event", None)
         for name, value in self._next.items():
             setattr(self, name, value)
         self._next = {}
         if event is not None:
-            kind, origin, target, cause = event
-            self.model.record_event(self, kind, origin, target, cause)
+            kind, origin, target, cause, trigger = cast(tuple[str, str, str, str, str], event)
+            self.model.record_event(self, kind, origin, target, cause, trigger)
             if kind == "collapse" and origin == self.model.incumbent_id:
                 self.model.fallen[self.index] = 1.0

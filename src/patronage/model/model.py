@@ -32,15 +32,19 @@ class StepDraws:
 
 @dataclass
 class EventRecord:
+    """One status change of a partner, as the events table records it."""
+
     step: int
     partner: str
     kind: str
     origin: str | None
     target: str | None
     cause: str
+    trigger: str
 
 
 def as_scenario(scenario: Scenario | LoadedScenario | str | Path) -> Scenario:
+    """The scenario itself, from a loaded scenario or a file path."""
     if isinstance(scenario, Scenario):
         return scenario
     if isinstance(scenario, LoadedScenario):
@@ -155,6 +159,7 @@ class AllianceModel(mesa.Model):
     # --- the step ---------------------------------------------------------------------------
 
     def step(self) -> None:
+        """One step: events, draws, allocation, then all partners observe, decide, advance."""
         t = self.now
         self._apply_events(t)
         self.draws = self._draws_for(t)
@@ -208,10 +213,17 @@ class AllianceModel(mesa.Model):
     # --- records ----------------------------------------------------------------------------
 
     def record_event(
-        self, partner: Partner, kind: str, origin: str | None, target: str | None, cause: str
+        self,
+        partner: Partner,
+        kind: str,
+        origin: str | None,
+        target: str | None,
+        cause: str,
+        trigger: str,
     ) -> None:
+        """Record a partner's status change with its cause and trigger."""
         self.events.append(
-            EventRecord(self.now + 1, partner.partner_id, kind, origin, target, cause)
+            EventRecord(self.now + 1, partner.partner_id, kind, origin, target, cause, trigger)
         )
 
     def _record_series(self) -> None:
@@ -228,10 +240,12 @@ class AllianceModel(mesa.Model):
             )
 
     def count_status(self, status: str) -> int:
+        """How many partners have this status now."""
         assert status in STATUSES
         return sum(1 for p in self.partners if p.status == status)
 
     def run(self) -> AllianceModel:
+        """Step until the horizon and return the model."""
         while self.running:
             self.step()
         return self

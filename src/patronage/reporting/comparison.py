@@ -36,6 +36,7 @@ def display(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def format_p(p: float) -> str:
+    """A p-value for a table: three decimals, or `<0.001`."""
     if math.isnan(p):
         return "-"
     if p < 0.001:

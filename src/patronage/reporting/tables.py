@@ -41,6 +41,7 @@ def render(frame: pd.DataFrame, fmt: str, display: pd.DataFrame | None = None) -
 
 
 def cell_text(value: object) -> str:
+    """A table cell as text: `-` for missing, at most three decimals for floats."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, float):
@@ -55,6 +56,7 @@ def _json_default(value: object) -> object:
 
 
 def interval(p: float, low: float, high: float) -> str:
+    """A share with its interval, as tables print it."""
     return f"{p:.3f} [{low:.3f}, {high:.3f}]"
 
 
@@ -74,7 +76,27 @@ def summary_display(summary: pd.DataFrame) -> pd.DataFrame:
     shown["top new patron"] = summary["top_new_patron"].fillna("-").to_numpy()
     # the median of the first realignment's step, over the runs where the partner realigned
     shown["median realign step"] = summary["median_realign_step"].to_numpy()
+    finals = [c for c in summary.columns if c.startswith("final.")]
+    if finals:
+        shown[HORIZON_COLUMN] = [
+            final_text(dict(zip(finals, row, strict=True)))
+            for row in summary[finals].to_numpy(dtype=float)
+        ]
     return shown
+
+
+def final_text(shares: dict[str, float]) -> str:
+    """'aligned 0.23, russia 0.48, collapsed 0.29': the states held by some run."""
+    held = [(k.removeprefix("final."), v) for k, v in shares.items() if v > 0]
+    return ", ".join(f"{k} {v:.2f}" for k, v in held) if held else "-"
+
+
+HORIZON_COLUMN = "at horizon: shares (sum 1; no events after it)"
+SUMMARY_NOTE = (
+    "P(realign), P(collapse): ever, before the horizon (a partner that realigns and then "
+    "collapses counts in both). At horizon: where the runs stand when they stop (events "
+    "after the horizon are not simulated; hedging = still undecided)."
+)
 
 
 MAX_ROWS = 60  # a summary longer than this prints its TOP_ROWS likeliest rows and a count

@@ -65,6 +65,7 @@ class FolderLock:
         self.fd: int | None = None
 
     def acquire(self) -> FolderLock:
+        """Take the folder's lock, so two batches cannot write one folder."""
         path = self.folder / LOCK
         while True:
             try:
@@ -102,6 +103,7 @@ class FolderLock:
         self.folder = folder
 
     def release(self) -> None:
+        """Release the lock, if held."""
         if self.fd is None:
             return
         try:

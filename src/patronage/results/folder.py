@@ -45,22 +45,27 @@ class Results:
 
     @property
     def name(self) -> str:
+        """The scenario's name."""
         return self.manifest.scenario.name
 
     @property
     def partners(self) -> list[str]:
+        """The partners, in the scenario's order."""
         return list(self.manifest.partners)
 
     @property
     def steps(self) -> int:
+        """How many steps each run took."""
         return self.manifest.steps
 
     @property
     def seed(self) -> int:
+        """The batch seed."""
         return self.manifest.seed
 
     @property
     def design(self) -> DesignRecord:
+        """The design the batch ran."""
         return self.manifest.design
 
     @property
@@ -70,10 +75,12 @@ class Results:
 
     @property
     def format(self) -> int:
+        """The result folder's format version."""
         return self.manifest.format
 
     @property
     def incumbent(self) -> str:
+        """The incumbent patron's id (format-1 folders keep it only in the resolved scenario)."""
         if self.manifest.incumbent is not None:
             return self.manifest.incumbent
         return str(self.resolved["incumbent"])  # format 1
@@ -130,10 +137,12 @@ class Results:
 
     @cached_property
     def events(self) -> pd.DataFrame:
+        """The events table, read on first use."""
         return pd.read_parquet(self.path / "events.parquet")
 
     @cached_property
     def series(self) -> pd.DataFrame:
+        """The series table, read on first use."""
         return pd.read_parquet(self.path / "series.parquet")
 
     def finals(self) -> pd.DataFrame:

@@ -75,6 +75,8 @@ class DesignRecord(_Record):
 
 
 class RunCounts(_Record):
+    """How many runs the batch holds, has finished and has failed."""
+
     total: Count
     done: Count
     failed: Count
@@ -143,6 +145,7 @@ class Manifest(_Record):
 
     @property
     def n_points(self) -> int:
+        """How many design points the batch ran."""
         return len(self.points)
 
 

@@ -14,10 +14,12 @@ PACKAGES = ("mesa", "numpy", "pandas", "pyarrow", "pydantic", "PyYAML", "scipy")
 
 
 def now() -> str:
+    """The current UTC time, for the manifest."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def versions() -> dict[str, str]:
+    """Versions of patronage, Python and the libraries that shape results, for the manifest."""
     found = {"patronage": __version__, "python": platform.python_version()}
     for name in PACKAGES:
         try:

@@ -5,7 +5,7 @@ Layout of a folder (the same for one run and for a batch of millions):
     manifest.json     what was run, how, by which versions, and which runs are done
     runs.parquet      one row per run: run_id, seed, param.<path> columns
     outcomes.parquet  one row per (run, partner): final status, patron, scores, first steps
-    events.parquet    one row per event: run_id, step, partner, kind, from, to, cause
+    events.parquet    one row per event: run_id, step, partner, kind, from, to, cause, trigger
     series.parquet    one row per (run, recorded step, partner): the state variables
 
 Every file is written to a temporary name and renamed into place, so a reader never sees a
@@ -48,6 +48,7 @@ EVENTS_SCHEMA = pa.schema(
         ("from", pa.string()),
         ("to", pa.string()),
         ("cause", pa.string()),
+        ("trigger", pa.string()),
     ]
 )
 SERIES_SCHEMA = pa.schema(
@@ -130,6 +131,7 @@ def outcomes_table(
 
 
 def rows_table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
+    """An Arrow table from row tuples, typed by `schema` even when empty."""
     columns: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
     return pa.Table.from_arrays(
         [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)],
@@ -138,6 +140,7 @@ def rows_table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
 
 
 def dicts_table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    """An Arrow table from row dicts, typed by `schema`; missing keys are null."""
     return pa.Table.from_arrays(
         [pa.array([r.get(f.name) for r in rows], type=f.type) for f in schema], schema=schema
     )
@@ -159,6 +162,7 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_json(obj: Any, path: Path) -> None:
+    """Write `obj` as indented JSON, atomically."""
     write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
 
 
@@ -176,6 +180,7 @@ def default_out(scenario_name: str) -> Path:
 
 
 def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks, for the journal and manifest."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

@@ -38,7 +38,7 @@ RIVALS = ("gulf", "iraqi_state", "russia", "turkey")
 
 
 def _neighbours(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
-    """k distinct random peers for each of n partners, never itself; shape (n, k)."""
+    """`k` distinct random peers for each of n partners, never itself; shape (n, k)."""
     k = min(k, n - 1)
     if k <= 0:
         return np.zeros((n, 0), dtype=np.int64)

@@ -49,6 +49,7 @@ class LoadedScenario:
 
     @property
     def sha256(self) -> str:
+        """The SHA-256 of the scenario text, so results name exactly what they ran."""
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
@@ -98,6 +99,7 @@ def check_extremes(
 
 
 def read_text(path: Path) -> str:
+    """A scenario file's text, or one clear error if it cannot be read."""
     source = str(path)
     if not path.exists():
         raise InputError("no such file", source=source)
@@ -223,6 +225,7 @@ def _index_lines_children(
 
 
 def format_path(loc: PathKey) -> str:
+    """A location in the scenario as a dotted path, for error messages."""
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -267,7 +270,6 @@ def validate(
     section the override created), is blamed on the override (`FILE (--set)`), not on a line
     of the file, which still holds the old value.
     """
-
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:

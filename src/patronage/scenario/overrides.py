@@ -31,7 +31,8 @@ def split_override(text: str, source: str = "--set") -> tuple[str, Any]:
 
 
 def parse_value(raw: str, dotted: str, option: str = "--set") -> Any:
-    """A value given on the command line (`option` names it in errors), read as YAML."""
+    """A value given on the command line parsed as safe YAML, or one clear error naming it
+    (`option`: --set, --sweep)."""
     try:
         value = yaml.safe_load(raw)
     except yaml.YAMLError:

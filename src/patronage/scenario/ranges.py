@@ -41,6 +41,7 @@ class Distribution:
 
     @property
     def kind(self) -> str:
+        """The distribution's name: uniform, or triangular when a mode is given."""
         return "uniform" if self.mode is None else "triangular"
 
     @property
@@ -50,6 +51,7 @@ class Distribution:
         return round(value) if self.integer else value
 
     def to_dict(self) -> dict[str, Any]:
+        """The distribution as plain data, for the manifest."""
         out: dict[str, Any] = {"kind": self.kind, "low": self.low, "high": self.high}
         if self.mode is not None:
             out["mode"] = self.mode
@@ -140,7 +142,7 @@ def _strip(annotation: Any) -> list[Any]:
 
 
 def _number_type(annotation: Any) -> type | None:
-    """int or float if the field holds a number, else None."""
+    """`int` or `float` if the field holds a number, else None."""
     for option in _strip(annotation):
         if option in (int, float):
             return option

@@ -34,6 +34,8 @@ Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
 
 
 class Strict(BaseModel):
+    """Base of the scenario models: unknown fields are errors, not silently ignored."""
+
     model_config = ConfigDict(extra="forbid", validate_assignment=False, frozen=False)
 
 
@@ -164,9 +166,6 @@ class Coefficients(Strict):
         description="Initial trust (Leeds 2003: ~75% honoured).",
         json_schema_extra=studied(0.6, 0.9),
     )
-    expectation_rate: Unit = Field(
-        0.2, description="Rate at which expectations adapt.", json_schema_extra=studied(0.05, 0.5)
-    )
     trust_fall_rate: Unit = Field(
         0.3,
         description="Rate at which trust falls to its target.",
@@ -200,8 +199,9 @@ class Coefficients(Strict):
         0.5, description="Loyalty lost per unit of pressure.", json_schema_extra=studied(0, 1)
     )
     loyalty_noise: Annotated[float, _between(0.0, 0.5)] = Field(
-        0.01,
-        description="Standard deviation of the monthly loyalty noise (0 = none).",
+        0.023,
+        description="Standard deviation of loyalty around a steady target, from monthly "
+        "noise (0 = none).",
         json_schema_extra=studied(0, 0.05),
     )
     dependence_rate: Unit = Field(
@@ -250,6 +250,11 @@ class Coefficients(Strict):
         0.5,
         description="Cost of leaving per unit of dependence.",
         json_schema_extra=studied(0.25, 1),
+    )
+    reputation_cost: NonNegative = Field(
+        0.1,
+        description="Cost of leaving added by each realignment already made (Miller 2012).",
+        json_schema_extra=studied(0, 0.3),
     )
     hedge_band: Unit = Field(
         0.05,

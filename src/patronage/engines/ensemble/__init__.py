@@ -15,21 +15,25 @@ What makes it cheap is that most of the model does not depend on the run:
   a partner has collapsed while with the incumbent (it counts as fully abandoned there),
   which get a product of their own; it applies where a partner is with the incumbent;
 * offers, threat and pressure change by scenario events only, so the best alternative to
-  leave for (for each possible current patron), its pull and its offer, and the support
-  each patron gives, are tables of shape (alternatives, partners); a run picks its row
-  with its current patron.
+  leave for (for each possible current patron other than the incumbent), its pull and its
+  offer, and the support each patron gives, are tables of shape (alternatives, partners);
+  a run picks its row with its current patron. The incumbent, once left, is remembered at
+  a value of the run's own (its value at exit), so it is compared per cell (`_best`).
 
-Only the partners' own state (loyalty, dependence, trust, expectation, strength, status,
-patron, the anchors of the current relationship, the trust left with the incumbent and the
-reference terms of the utility gap) is per run. A step costs a few dozen array operations
-on (runs, partners) plus work linear in the number of watch edges, with no loop over
-partners or runs in Python.
+Only the partners' own state (loyalty, dependence, trust, the support the relationship
+began with, strength, status, patron, the anchors and starting position of the current
+relationship, the trust, loyalty and value left with the incumbent, the realignments made,
+and the reference and recent terms of the utility gap) is per run. A step costs a few
+dozen array operations on (runs, partners) plus work linear in the number of watch edges,
+with no loop over partners or runs in Python.
 
 Exactness rests on three details, each tested: the stream key is the output of the run's
 PCG64 that AllianceModel draws (KEY_POSITION), computed on arrays of runs; what a partner
 sees of its peers is summed in the order and rounding of Python's sum() (RowSums); and ties
 between alternatives go to the first in canonical order, as in Partner._best_alternative.
 
+Modules: codes (integer codes), static (Static), network (watch matrix, RowSums), state
+(Ensemble, simulate_block), causes (event causes and triggers), tables (build_tables).
 `run_group` has the signature and the result of `runner.run_group`.
 """
 

@@ -14,7 +14,7 @@ ALIGNED, HEDGING, REALIGNED, COLLAPSED = (
 )
 assert EVENT_KINDS == ("hedge", "unhedge", "realign", "collapse")
 HEDGE, UNHEDGE, REALIGN, COLLAPSE = range(4)
-CAUSES = (*GAP_TERMS, "initial_state", "strength_below_threat")
+CAUSES = (*GAP_TERMS, "initial_state", "strength_below_threat")  # causes and triggers
 INITIAL_STATE = len(GAP_TERMS)
 BELOW_THREAT = INITIAL_STATE + 1
 N_TERMS = len(GAP_TERMS)

@@ -10,6 +10,7 @@ over numbers is one group, stepped together.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 
@@ -86,3 +87,15 @@ def input_groups(plan: RunPlan, draws: dict[str, np.ndarray]) -> list[Group]:
             varying[r.loc] = draws[r.path][take].astype(np.float64)
         groups.append((base, positions, varying))
     return groups
+
+
+Cells = tuple[np.ndarray, ...]  # (run indices, partner indices) of chosen cells
+
+
+def at_cells(value: Any, where: Cells) -> Any:
+    """A static input at cells (runs, partners): shared by runs, per partner, or per run."""
+    if not isinstance(value, np.ndarray):
+        return value
+    if value.ndim == 1:
+        return value[where[1]]
+    return value[where[0], np.minimum(where[1], value.shape[1] - 1)]

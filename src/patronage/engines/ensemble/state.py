@@ -7,20 +7,20 @@ from typing import Any
 
 import numpy as np
 
+from patronage.engines.ensemble.causes import causes_and_triggers, with_remembered_incumbent
 from patronage.engines.ensemble.codes import (
     ALIGNED,
-    BELOW_THREAT,
     COLLAPSE,
     COLLAPSED,
     DRAW_CELLS,
     HEDGE,
     HEDGING,
-    INITIAL_STATE,
     N_TERMS,
     REALIGN,
     REALIGNED,
     UNHEDGE,
 )
+from patronage.engines.ensemble.inputs import Cells, at_cells
 from patronage.engines.ensemble.network import py_max
 from patronage.engines.ensemble.static import Static
 from patronage.model import rules
@@ -76,7 +76,18 @@ class Ensemble:
         self.loyalty_anchor = self.loyalty.copy()
         self.trust_anchor = self.trust.copy()
         self.trust_at_exit = self.trust.copy()
+        self.loyalty_at_exit = np.broadcast_to(st.affinity[..., 0], shape).copy()
         self.reference = np.zeros((N_TERMS, *shape))
+        self.recent = np.zeros((N_TERMS, *shape))  # terms averaged over rules.TRIGGER_WINDOW
+        self.moves = np.zeros(shape)  # realignments made so far
+        # The starting position of the current relationship (rules.Start): the status quo
+        at_start = st.start()
+        best_pull = self._pick(self.best_pull, self.flat)  # with the incumbent: row 0
+        pull = rules.status_quo_pull(
+            np.broadcast_to(at_start.pull, shape), best_pull, st.c.hedge_band
+        )
+        self.start = rules.Start(*(np.broadcast_to(v, shape).copy() for v in (*at_start[:4], pull)))
+        self.value_at_exit = self.start.pull.copy()  # rules.stay_value when it left
         self.has_reference = np.zeros(shape, dtype=bool)
         self.fallen = np.zeros(shape)  # 1 where a partner collapsed while with the incumbent
         self.any_fallen = np.zeros(R, dtype=bool)
@@ -84,7 +95,7 @@ class Ensemble:
         self.first_collapse = np.full(shape, -1, dtype=np.int64)
         self.event_parts: list[tuple[np.ndarray, ...]] = []
         self._no_fallen = np.zeros(n)
-        self.dead = (np.zeros(0, np.intp), np.zeros(0, np.intp))  # the collapsed cells
+        self.dead: Cells = (np.zeros(0, np.intp), np.zeros(0, np.intp))  # collapsed cells
         self.n_referenced = 0  # cells whose relationship has its reference terms
 
         # Initial state: the incumbent allocates and every partner observes (time 0).
@@ -123,6 +134,8 @@ class Ensemble:
         for current in range(none + 1):
             options = pull.copy()
             options[..., current] = -np.inf  # the current patron is not an alternative
+            # nor, in the tables, the incumbent: once left, its pull is per run (_best)
+            options[..., 0] = -np.inf
             best = np.argmax(options, axis=-1)  # ties: the first in canonical order
             self.best[..., current, :] = best
             self.best_pull[..., current, :] = np.take_along_axis(options, best[..., None], -1)[
@@ -155,7 +168,17 @@ class Ensemble:
             setattr(self, name, value)
         return value
 
+    def _best(self, with_incumbent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Best alternative, its pull and offer per cell (Partner._best_alternative)."""
+        tables = (self.best, self.best_pull, self.best_offer)
+        best, pull, offer = (self._pick(table, self.flat) for table in tables)
+        back = self.offers[..., 0]
+        return with_remembered_incumbent(
+            best, pull, offer, with_incumbent, self.value_at_exit, back, self.st.c.w_offer
+        )
+
     def apply_events(self, t: int) -> None:
+        """Apply the scenario events scheduled for step `t` across all runs."""
         offers_changed = False
         for kind, i, j, value, step in self.st.events_at(t):
             if kind == "offer" and j < 0:
@@ -174,7 +197,7 @@ class Ensemble:
 
     # The step -------------------------------------------------------------------------------
 
-    def _observe(self, inc_support: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _observe(self, inc_support: np.ndarray) -> tuple[np.ndarray, Cells | None]:
         """Support each partner receives from its current patron, and its shortfall; returns
         the alive mask and the (run, partner) indices of the collapsed."""
         self.stay_support[..., 0, :] = py_max(inc_support, self.offers[..., 0])
@@ -188,19 +211,20 @@ class Ensemble:
             self.shortfall[dead] = 0.0
         return alive, dead
 
-    def _watched(self, inc_support: np.ndarray) -> np.ndarray:
+    def _watched(self, given: np.ndarray) -> np.ndarray:
         """Network-weighted abandonment each partner sees, (R, n) or (n,) if shared."""
         st = self.st
-        shared = st.sums(rules.abandonment(inc_support, self._no_fallen))
+        shared = st.sums(rules.abandonment(given, self._no_fallen))
         if not self.any_fallen.any():
             return shared
         watched = np.broadcast_to(shared, self.fallen.shape).copy()
         runs = np.flatnonzero(self.any_fallen)
-        own = inc_support[runs] if inc_support.ndim == 2 else inc_support
+        own = given[runs] if given.ndim == 2 else given
         watched[runs] = st.sums(rules.abandonment(own, self.fallen[runs]), runs)
         return watched
 
     def step(self, noise: np.ndarray, u_realign: np.ndarray, u_collapse: np.ndarray) -> None:
+        """Advance every run one step, bit-identical to a step of the Mesa engine."""
         st, c = self.st, self.st.c
         t = self.time
         self.apply_events(t)
@@ -211,7 +235,8 @@ class Ensemble:
 
         # decide: every partner's next state from the state of step t
         with_incumbent = self.patron == 0
-        seen = rules.contagion(self._watched(inc_support), hard_times, c.hard_times_discount)
+        given = self.stay_support[..., 0, :]  # allocation or offer, whichever is larger
+        seen = rules.contagion(self._watched(given), hard_times, c.hard_times_discount)
         seen = np.where(with_incumbent, seen, 0.0)
         trust_goal = rules.trust_target(
             self.trust_anchor, shortfall, seen, c.own_shortfall_weight, c.peer_weight
@@ -230,7 +255,6 @@ class Ensemble:
         )
         strength_goal = rules.strength_target(st.strength, st.dependence, support)
         nxt = {
-            "expected": rules.expectation(self.expected, support, c.expectation_rate),
             "trust": rules.trust(self.trust, trust_goal, c.trust_fall_rate, c.trust_rise_rate),
             "loyalty": rules.loyalty(
                 self.loyalty, loyalty_goal, c.loyalty_rate, noise, c.loyalty_noise
@@ -240,26 +264,30 @@ class Ensemble:
         }
 
         # the utility gap and its terms (Partner._choice)
-        best = self._pick(self.best, self.flat)
+        best, best_pull, best_offer = self._best(with_incumbent)
         terms = rules.gap_terms(
             self.loyalty,
             self.trust,
             self.dependence,
             support,
-            self._pick(self.best_pull, self.flat),
-            self._pick(self.best_offer, self.flat),
+            best_pull,
+            best_offer,
             self.threat,
+            *self.start,
+            self.moves,
             c.w_loyalty,
             c.w_trust,
             c.w_support,
             c.exit_cost,
             c.w_fear,
+            c.reputation_cost,
         )
         nxt["gap"] = gap = rules.gap(terms)
         if self.n_referenced < alive.size:
             new_reference = alive & ~self.has_reference
             for k in range(N_TERMS):
                 np.copyto(self.reference[k], terms[k], where=new_reference)
+                np.copyto(self.recent[k], terms[k], where=new_reference)
             self.has_reference |= new_reference
             self.n_referenced = int(np.count_nonzero(self.has_reference))
 
@@ -279,9 +307,12 @@ class Ensemble:
             changed[dead] = False
         changed &= ~(collapse | realign)
         self._record_events(t + 1, collapse, realign, changed, hedge_now, best, terms)
+        for k in range(N_TERMS):
+            average = rules.recent_average(self.recent[k], terms[k])
+            np.copyto(self.recent[k], average, where=alive)
 
         # advance: write the next state (the collapsed keep theirs)
-        old_trust = self.trust
+        old_trust, old_loyalty = self.trust, self.loyalty
         if dead is not None:
             for name, value in nxt.items():
                 value[dead] = getattr(self, name)[dead]
@@ -299,29 +330,45 @@ class Ensemble:
             self.any_fallen |= fell.any(axis=1)
         self.status = status
         if realign.any():
-            self._realign(np.nonzero(realign), best, with_incumbent, old_trust)
+            value = rules.stay_value(self.start.pull, *terms[:3])
+            self._realign(
+                np.nonzero(realign), best, with_incumbent, old_trust, old_loyalty, best_pull, value
+            )
         self.time = t + 1
 
     def _realign(
         self,
-        where: tuple[np.ndarray, np.ndarray],
+        where: Cells,
         best: np.ndarray,
         leaving: np.ndarray,
         old_trust: np.ndarray,
+        old_loyalty: np.ndarray,
+        won: np.ndarray,
+        value: np.ndarray,
     ) -> None:
         """The state of a new relationship (Partner._realign_to) for the cells `where`."""
         st = self.st
         new = best[where]
         target = new * st.n + where[1]
         offer = self._pick(self.stay_support, target, where[0])
-        attachment = self._pick(st.attachment, target, where[0])
-        prior = _cells(st.c.trust_prior, where)
+        prior = at_cells(st.c.trust_prior, where)
         to_incumbent = new == 0
+        attachment = np.where(
+            to_incumbent,
+            py_max(self.loyalty_at_exit[where], 0.0),
+            self._pick(st.attachment, target, where[0]),
+        )
         self.status[where] = np.where(to_incumbent, ALIGNED, REALIGNED)
         # the incumbent's record is remembered; a new patron starts at the prior
         self.trust[where] = np.where(to_incumbent, self.trust_at_exit[where], prior)
         self.trust_at_exit[where] = np.where(
             leaving[where], old_trust[where], self.trust_at_exit[where]
+        )
+        self.loyalty_at_exit[where] = np.where(
+            leaving[where], old_loyalty[where], self.loyalty_at_exit[where]
+        )
+        self.value_at_exit[where] = np.where(
+            leaving[where], value[where], self.value_at_exit[where]
         )
         self.patron[where] = new
         self.flat[where] = target
@@ -330,7 +377,18 @@ class Ensemble:
         self.loyalty_anchor[where] = attachment
         self.trust_anchor[where] = prior
         self.expected[where] = offer
-        self.dependence[where] = rules.means_share(_cells(st.dependence, where), offer)
+        self.dependence[where] = rules.means_share(at_cells(st.dependence, where), offer)
+        self.moves[where] += 1.0
+        start = rules.start_position(
+            attachment,
+            self.trust[where],
+            self.dependence[where],
+            offer,
+            at_cells(self.threat, where),
+            won[where],
+        )
+        for array, value in zip(self.start, start, strict=True):
+            array[where] = value
         self.has_reference[where] = False
         self.n_referenced -= where[0].size
 
@@ -354,18 +412,9 @@ class Ensemble:
         origin = self.patron[r, i]
         no_target = self.st.none + 1  # a null in the table
         target = np.where((kind == REALIGN) | (kind == HEDGE), best[r, i], no_target)
-        cause = np.full(r.size, BELOW_THREAT, dtype=np.int8)
-        judged = kind != COLLAPSE
-        if judged.any():
-            rj, ij = r[judged], i[judged]
-            change = np.stack([terms[k][rj, ij] - self.reference[k, rj, ij] for k in range(6)])
-            leaving = kind[judged] != UNHEDGE
-            top = np.where(leaving, np.argmax(change, axis=0), np.argmin(change, axis=0))
-            moved_by = change[top, np.arange(top.size)]
-            moved = np.where(leaving, moved_by > 1e-12, moved_by < -1e-12)
-            cause[judged] = np.where(moved, top, INITIAL_STATE)
+        cause, trigger = causes_and_triggers(kind, terms, self.reference, self.recent, r, i)
         steps = np.full(r.size, step, dtype=np.int64)
-        self.event_parts.append((r, steps, i, kind, origin, target, cause))
+        self.event_parts.append((r, steps, i, kind, origin, target, cause, trigger))
         for first, mask in ((self.first_realign, realign), (self.first_collapse, collapse)):
             hit = mask[r, i] & (first[r, i] < 0)
             first[r[hit], i[hit]] = step
@@ -373,25 +422,18 @@ class Ensemble:
     # Records -------------------------------------------------------------------------------
 
     def snapshot(self) -> tuple[np.ndarray, ...]:
+        """Copies of the per-step fields, for the series table."""
         fields = tuple(getattr(self, f).copy() for f in SERIES_FIELDS)
         return (*fields, self.status.copy(), self.patron.copy())
 
     def events(self) -> dict[str, np.ndarray]:
-        names = ("run", "step", "partner", "kind", "from", "to", "cause")
+        """The events recorded so far as columns, for the events table."""
+        names = ("run", "step", "partner", "kind", "from", "to", "cause", "trigger")
         if not self.event_parts:
             return {k: np.zeros(0, dtype=np.int64) for k in names}
         columns = [np.concatenate(col) for col in zip(*self.event_parts, strict=True)]
         order = np.lexsort((columns[2], columns[1], columns[0]))
         return {k: col[order] for k, col in zip(names, columns, strict=True)}
-
-
-def _cells(value, where: tuple[np.ndarray, np.ndarray]):
-    """A static input at cells (runs, partners): shared by runs, per partner, or per run."""
-    if not isinstance(value, np.ndarray):
-        return value
-    if value.ndim == 1:
-        return value[where[1]]
-    return value[where[0], np.minimum(where[1], value.shape[1] - 1)]
 
 
 def _draw_blocks(keys: np.ndarray, horizon: int, n: int):
@@ -433,7 +475,7 @@ def simulate_block(
         if series_every and (ens.time % series_every == 0 or ens.time == horizon):
             snapshots.append(ens.snapshot())
             recorded.append(ens.time)
-    final = {
+    final: dict[str, np.ndarray] = {
         "status": ens.status,
         "patron": ens.patron,
         "loyalty": ens.loyalty,

@@ -228,6 +228,22 @@ class Static:
 
     # The schedule ------------------------------------------------------------------------------
 
+    def start(self) -> rules.Start:
+        """The starting position of every partner's first relationship (rules.Start): the
+        status quo, the incumbent pulling with its affinity and its baseline support of 1."""
+        baseline = np.ones(self.n)
+        pull = rules.alternative_pull(
+            np.asarray(self.affinity[..., 0]), baseline, self.c.w_affinity, self.c.w_offer
+        )
+        return rules.start_position(
+            np.asarray(self.loyalty),
+            np.asarray(self.trust),
+            np.asarray(self.dependence),
+            baseline,
+            np.asarray(self.threat),
+            pull,
+        )
+
     def allocate(self, t: int) -> np.ndarray:
         """The incumbent's support to each partner at step t (Patron.allocate), read-only:
         (partners,), or (runs, partners) when the schedule differs by run.
@@ -246,7 +262,7 @@ class Static:
 
     def _allocate(self, t: int) -> np.ndarray:
         w = self.withdrawal
-        withdrawn = w.level * rules.ramp(t, w.start, w.ramp)
+        withdrawn = w.level * rules.ramp(t, w.start, w.ramp)  # type: ignore[type-var]  # cut arrays per run
         budget = 1.0 - w.cut_level * rules.ramp(t, w.cut_start, w.cut_ramp)
         if np.ndim(withdrawn) == 1 and np.ndim(w.allocation) == 1:
             freed: Value = float(np.dot(w.allocation, withdrawn))

@@ -77,6 +77,7 @@ def build_tables(
                 _strings(alternatives, cat["from"]),
                 _strings([*alternatives, None], cat["to"]),
                 _strings(list(CAUSES), cat["cause"]),
+                _strings(list(CAUSES), cat["trigger"]),
             ],
             schema=store.EVENTS_SCHEMA,
         )

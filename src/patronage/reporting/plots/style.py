@@ -125,10 +125,12 @@ def patron_palette(patrons: Sequence[str]) -> dict[str, str]:
 
 
 def union_partners(results_list: Sequence[Results]) -> list[str]:
+    """Every partner in any of the batches, so compared plots share one order."""
     return sorted({p for r in results_list for p in r.partners})
 
 
 def new_figure(width: float, height: float) -> Figure:
+    """A figure not tied to a GUI backend, so plotting works headless."""
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
@@ -175,6 +177,7 @@ def batch_label(results: Results) -> str:
 
 
 def batch_labels(results_list: Sequence[Results]) -> list[str]:
+    """A label per batch, with its folder name added where labels would repeat."""
     labels = [batch_label(r) for r in results_list]
     if len(set(labels)) < len(labels):
         labels = [f"{lab} [{r.path.name}]" for lab, r in zip(labels, results_list, strict=True)]
@@ -182,15 +185,18 @@ def batch_labels(results_list: Sequence[Results]) -> list[str]:
 
 
 def context(results: Results, n_runs: int, where_label: str) -> str:
+    """The caption line saying which batch and how many runs a plot shows."""
     extra = f", {where_label}" if where_label else ""
     return f"{batch_label(results)}: {n_runs} runs{extra}"
 
 
 def partner_legend(ax) -> None:
+    """The partner legend, outside the axes so it hides no data."""
     ax.legend(fontsize=TICK_SIZE, title="partner", loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
 
 def style(ax, xlabel: str | None, ylabel: str | None, title: str | None = None) -> None:
+    """Apply the house labels and font sizes to an axes."""
     if xlabel:
         ax.set_xlabel(xlabel, fontsize=LABEL_SIZE)
     if ylabel:

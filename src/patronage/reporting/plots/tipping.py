@@ -125,6 +125,7 @@ def tipping_curve(
 def tipping_heatmap(
     results: Results, fields: list[str], partners: Sequence[str] | None = None
 ) -> Figure:
+    """Final-state shares of each partner over a grid of two fields, to see where they tip."""
     fy, fx = fields
     finals = final_states(results)
     cy, cx = f"param.{fy}", f"param.{fx}"
