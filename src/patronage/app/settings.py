@@ -17,8 +17,7 @@ from typing import Any
 
 import yaml
 
-from patronage.errors import InputError
-from patronage.scenario.loader import LoadedScenario, from_text, load, parse_yaml
+from patronage.scenario.loader import LoadedScenario, decode_text, from_text, load, parse_yaml
 from patronage.scenario.overrides import apply_override
 
 MAX_UPLOAD_BYTES = 2 * 2**20  # hand-written scenarios are kilobytes; the page reads them whole
@@ -76,19 +75,7 @@ def load_bundled(path: str | Path) -> Settings:
 def load_uploaded(name: str, content: bytes) -> Settings:
     """A scenario uploaded through the page: the loader's checks, on text held in memory."""
     source = Path(name).name or "upload"
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise InputError(
-            f"file is over {MAX_UPLOAD_BYTES} bytes, the limit for uploads to the page",
-            source=source,
-        )
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", source=source
-        ) from None
-    if not text.strip():
-        raise InputError("empty file, expected a scenario mapping", source=source)
+    text = decode_text(content, source, MAX_UPLOAD_BYTES, "the limit for uploads to the page")
     return Settings(from_text(text, source))
 
 

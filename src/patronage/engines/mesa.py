@@ -7,6 +7,8 @@ Dask workers alike.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,29 +84,10 @@ def run_group(
     Run k is seeded with child k of the batch seed (seeds.py). A run that raises is left
     out of the tables and reported in `failed`, so a batch records it and goes on.
     """
-    from patronage.rng.seeds import run_seed_sequence
-
     params = params or {}
-    runs, finals, events, series, failed = [], [], [], [], {}
-    for run_id in run_ids:
-        try:
-            result = simulate(
-                scenario,
-                run_seed_sequence(batch_seed, run_id),
-                run_id=run_id,
-                steps=steps,
-                series_every=series_every,
-                params={f"param.{k}": v for k, v in params.items()},
-            )
-        except Exception as exc:
-            failed[run_id] = f"{type(exc).__name__}: {exc}"
-            continue
-        result.run["seed"] = batch_seed
-        runs.append(result.run)
-        finals.append(result.final)
-        events += result.events
-        series += result.series
-    return group_tables(scenario, params, runs, finals, events, series, failed)
+    recorded = {f"param.{k}": v for k, v in params.items()}
+    runs = ((run_id, run_id, lambda: scenario, recorded) for run_id in run_ids)
+    return group_tables(scenario, params, *_simulate_all(runs, batch_seed, steps, series_every))
 
 
 def run_plan(
@@ -112,41 +95,62 @@ def run_plan(
 ) -> GroupTables:
     """The runs of a plan, one model each: run k on its stream's seed (child `stream_ids[k]`
     of the batch seed), with its design point's values and the values it draws."""
-    from patronage.rng.seeds import run_seed_sequence
-
     keys = plan.keys(batch_seed)
     draws = plan.draws(keys)
     columns = plan.param_columns(draws)
     by_point: dict[int, Scenario] = {}  # without ranges, one scenario per design point
-    runs, finals, events, series, failed = [], [], [], [], {}
-    for k, run_id in enumerate(plan.run_ids):
+
+    def scenario_of(k: int) -> Scenario:
+        point = plan.point_of_run[k]
+        if draws:
+            return plan.scenario(k, draws)
+        if point not in by_point:
+            by_point[point] = plan.scenario(k, draws)
+        return by_point[point]
+
+    runs = (
+        (
+            run_id,
+            plan.stream_ids[k],
+            functools.partial(scenario_of, k),
+            {f"param.{name}": values[k] for name, values in columns.items()},
+        )
+        for k, run_id in enumerate(plan.run_ids)
+    )
+    tables = _simulate_all(runs, batch_seed, steps, series_every)
+    return group_tables(plan.loaded.scenario, plan.param_kinds(), *tables)
+
+
+def _simulate_all(
+    runs: Iterable[tuple[int, int, Callable[[], Scenario], dict[str, Any]]],
+    batch_seed: int,
+    steps: int | None,
+    series_every: int | None,
+) -> tuple[list, list, list, list, dict[int, str]]:
+    """Each (run id, stream, its scenario, recorded values) run once: the rows of the runs
+    that finished, and the error of each run that raised (the batch records it, goes on)."""
+    from patronage.rng.seeds import run_seed_sequence
+
+    rows, finals, events, series, failed = [], [], [], [], {}
+    for run_id, stream, scenario_of, recorded in runs:
         try:
-            point = plan.point_of_run[k]
-            if draws:
-                scenario = plan.scenario(k, draws)
-            elif point in by_point:
-                scenario = by_point[point]
-            else:
-                scenario = by_point[point] = plan.scenario(k, draws)
             result = simulate(
-                scenario,
-                run_seed_sequence(batch_seed, plan.stream_ids[k]),
+                scenario_of(),
+                run_seed_sequence(batch_seed, stream),
                 run_id=run_id,
                 steps=steps,
                 series_every=series_every,
-                params={f"param.{name}": values[k] for name, values in columns.items()},
+                params=recorded,
             )
         except Exception as exc:
             failed[run_id] = f"{type(exc).__name__}: {exc}"
             continue
         result.run["seed"] = batch_seed
-        runs.append(result.run)
+        rows.append(result.run)
         finals.append(result.final)
         events += result.events
         series += result.series
-    return group_tables(
-        plan.loaded.scenario, plan.param_kinds(), runs, finals, events, series, failed
-    )
+    return rows, finals, events, series, failed
 
 
 def group_tables(

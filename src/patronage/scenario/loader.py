@@ -112,10 +112,13 @@ def read_text(path: Path) -> str:
             raw = f.read(MAX_BYTES + 1)  # bounded, whatever the file claims to be
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", source=source) from None
-    if len(raw) > MAX_BYTES:
-        raise InputError(
-            f"file is over {MAX_BYTES} bytes, the limit for scenario files", source=source
-        )
+    return decode_text(raw, source, MAX_BYTES, "the limit for scenario files")
+
+
+def decode_text(raw: bytes, source: str, limit: int, why: str) -> str:
+    """The text of a scenario's bytes (read from a file or uploaded), or one clear error."""
+    if len(raw) > limit:
+        raise InputError(f"file is over {limit} bytes, {why}", source=source)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
