@@ -40,6 +40,17 @@ partners:
 """
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """The page's browser tests (tests/app/test_page.py) share one page, as a user would,
+    and read as a story: each starts from where the one before left the page. They keep
+    their file order whatever order pytest-randomly draws for the rest of the suite."""
+    slots = [i for i, item in enumerate(items) if item.path.name == "test_page.py"]
+    story = sorted((items[i] for i in slots), key=lambda item: item.location[1])
+    for i, item in zip(slots, story, strict=True):
+        items[i] = item
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     """The suite runs in a random order (pytest-randomly): print its seed even under -q, so
     that a failure which depends on the order can be replayed."""
