@@ -8,9 +8,7 @@ the same function.
 
 from __future__ import annotations
 
-import functools
 import importlib
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +19,7 @@ from patronage.engines.base import PlanEngine, get_plan_engine
 from patronage.engines.plan import RunPlan
 from patronage.experiments.design import Design
 from patronage.rng.seeds import INDEPENDENT, stream_id
-from patronage.scenario.loader import LoadedScenario, from_text, override_scenario
-from patronage.scenario.schema import Scenario
+from patronage.scenario.loader import LoadedScenario, from_text
 
 __all__ = [
     "ChunkOutput",
@@ -33,7 +30,6 @@ __all__ = [
     "plan_for",
     "remember",
     "run_chunk",
-    "scenario_for",
 ]
 
 
@@ -100,14 +96,6 @@ def loaded_for(text: str, source: str, overrides: tuple[str, ...]) -> LoadedScen
     if key not in _LOADED:
         remember(from_text(text, source, overrides))
     return _LOADED[key]
-
-
-@functools.lru_cache(maxsize=64)
-def scenario_for(
-    text: str, source: str, overrides: tuple[str, ...], assignments_json: str
-) -> Scenario:
-    """The scenario of one design point (cached: a worker computes many chunks of one point)."""
-    return override_scenario(loaded_for(text, source, overrides), json.loads(assignments_json))
 
 
 def plan_for(job: Job, task: ChunkTask) -> RunPlan:
