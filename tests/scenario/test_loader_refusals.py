@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import MINIMAL_YAML
 
 from patronage.errors import InputError
 from patronage.scenario import loader
@@ -27,21 +28,9 @@ from patronage.scenario.schema import (
 )
 
 # Line numbers in the expected messages refer to this text (line 1 is `name: tiny`).
-BASE = """\
-name: tiny
-steps: 12
-incumbent: iran
-patrons:
-  - id: iran
-  - id: russia
-partners:
-  - id: assad
-    loyalty: 0.5
-    dependence: 0.5
-  - id: hezbollah
-    loyalty: 0.9
-    dependence: 0.8
-    watches: {assad: 0.5}
+BASE = (
+    MINIMAL_YAML
+    + """\
 withdrawal:
   level: 1.0
   targets:
@@ -50,6 +39,7 @@ withdrawal:
 events:
   - {step: 3, kind: offer, partner: assad, patron: russia, value: 0.5}
 """
+)
 WITHDRAWAL = BASE[BASE.index("withdrawal:") : BASE.index("events:")]
 EVENTS = BASE[BASE.index("events:") :]
 
