@@ -28,9 +28,10 @@ def current(tmp_path_factory):
     return out
 
 
-def as_format_1(folder, dest):
+def as_format_1(folder, dest, scenario=SYRIA, keep_runs=None):
     """The same batch as patronage wrote it before format 2: outcomes as <partner>.<field>
-    columns of the runs table, the resolved scenario in the manifest, no outcomes.parquet."""
+    columns of the runs table, the resolved scenario in the manifest, no outcomes.parquet
+    (`keep_runs`: only the first so many runs)."""
     copy_folder(folder, dest)
     results = open_results(folder)
     wide = results.runs.copy()
@@ -47,11 +48,14 @@ def as_format_1(folder, dest):
     schema = pa.schema(
         [f if f is not None else table.schema.field(i) for i, f in enumerate(fields)]
     )
-    pq.write_table(table.cast(schema), dest / "runs.parquet", compression="zstd")
+    table = table.cast(schema)
+    if keep_runs is not None:
+        table = table.slice(0, keep_runs)
+    pq.write_table(table, dest / "runs.parquet", compression="zstd")
     (dest / "outcomes.parquet").unlink()
     m = json.loads((dest / "manifest.json").read_text())
     m["format"] = 1
-    m["scenario"]["resolved"] = load(SYRIA).scenario.model_dump(mode="json")
+    m["scenario"]["resolved"] = load(scenario).scenario.model_dump(mode="json")
     del m["incumbent"], m["groups"]
     m["tables"] = {name: sha256(dest / f"{name}.parquet") for name in ("runs", "events", "series")}
     (dest / "manifest.json").write_text(json.dumps(m))
@@ -77,10 +81,26 @@ def test_outcomes_are_one_row_per_run_and_partner_and_runs_one_per_run(current):
     assert manifest["groups"] == {"pmf": ["pmf_hardline", "pmf_leadership", "pmf_mainstream"]}
 
 
+def same_types(old, new):
+    """Format 1's converted outcomes have format 2's columns and types (partner, status and
+    patron categoricals, first steps Int32)."""
+    assert list(old.outcomes.columns) == list(new.outcomes.columns)
+    assert old.outcomes.dtypes.astype(str).tolist() == new.outcomes.dtypes.astype(str).tolist()
+    assert list(old.outcomes["partner"].cat.categories) == old.partners
+
+
+def same_outcomes(old, new):
+    """... and hold what format 2 stores."""
+    same_types(old, new)
+    for c in ("partner", "status", "patron"):
+        assert old.outcomes[c].astype(str).tolist() == new.outcomes[c].astype(str).tolist()
+
+
 def test_a_format_1_folder_opens_converted(current, tmp_path):
     old = open_results(as_format_1(current, tmp_path / "old"))
     new = open_results(current)
     assert old.format == 1
+    same_outcomes(old, new)
     pd.testing.assert_frame_equal(old.runs, new.runs)
     pd.testing.assert_frame_equal(
         old.finals().reset_index(drop=True), new.finals().reset_index(drop=True)
@@ -89,6 +109,74 @@ def test_a_format_1_folder_opens_converted(current, tmp_path):
     assert old.groups == new.groups and old.incumbent == new.incumbent
     assert verify(old, sample=4).ok  # re-run with today's engine, compared with old rows
     assert run_cli("summary", old.path).code == 0
+
+
+def test_a_format_1_folder_of_one_partner_opens_converted(write_scenario, minimal_yaml, tmp_path):
+    one = minimal_yaml.split("  - id: hezbollah")[0]
+    scenario = write_scenario(one)
+    out = tmp_path / "one"
+    assert batch(out, "--replicates", "3", "--steps", "12", "--quiet", scenario=scenario).code == 0
+    new = open_results(out)
+    old = open_results(as_format_1(out, tmp_path / "old", scenario=scenario))
+    assert old.partners == ["assad"]
+    same_outcomes(old, new)
+    pd.testing.assert_frame_equal(
+        old.finals().reset_index(drop=True), new.finals().reset_index(drop=True)
+    )
+
+
+def test_a_format_1_folder_without_runs_keeps_the_column_types(current, tmp_path):
+    """Every run of a batch can fail: the table's types do not depend on what happened."""
+    old = open_results(as_format_1(current, tmp_path / "old", keep_runs=0))
+    assert len(old.outcomes) == 0
+    same_types(old, open_results(current))
+
+
+def test_finals_are_the_outcomes_with_each_runs_designed_values(current):
+    results = open_results(current)
+    finals = results.finals()
+    params = [c for c in results.runs.columns if c.startswith("param.")]
+    outcomes = list(results.outcomes.columns)
+    assert list(finals.columns) == ["run_id", *params, *outcomes[1:]]
+    pd.testing.assert_frame_equal(
+        finals[outcomes].astype({c: str for c in ("partner", "status", "patron")}),
+        results.outcomes.astype({c: str for c in ("partner", "status", "patron")}),
+        check_dtype=False,
+    )
+    for c in ("partner", "status", "patron"):  # plain labels, to merge with other tables
+        assert finals[c].dtype == object
+    designed = finals[["run_id", *params]].merge(results.runs, on="run_id", suffixes=("", ".run"))
+    for c in params:
+        assert designed[c].tolist() == designed[f"{c}.run"].tolist()
+    assert set(finals["param.withdrawal.level"]) == {0.0, 1.0}
+
+
+def test_first_events_are_each_partners_first_of_a_kind(current):
+    results = open_results(current)
+    rows = [  # run, step, partner, kind, from, to
+        (0, 3, "assad", "hedge", "iran", None),
+        (0, 5, "assad", "realign", "iran", "russia"),
+        (0, 9, "assad", "realign", "russia", "gulf"),  # a second realignment: not the first
+        (0, 7, "hamas", "realign", "iran", "turkey"),
+        (1, 4, "assad", "collapse", "iran", None),
+        (1, 6, "hamas", "hedge", "iran", None),
+    ]
+    events = pd.DataFrame(rows, columns=["run_id", "step", "partner", "kind", "from", "to"])
+    results.__dict__["events"] = events  # the table as read from events.parquet
+    first = results.first_events("realign")
+    assert list(first.columns) == ["run_id", "partner", "step", "from", "to"]
+    assert first.values.tolist() == [
+        [0, "assad", 5, "iran", "russia"],
+        [0, "hamas", 7, "iran", "turkey"],
+    ]
+    collapse = results.first_events("collapse")
+    assert collapse[["run_id", "partner", "step", "from"]].values.tolist() == [
+        [1, "assad", 4, "iran"]
+    ]
+    assert results.first_events("hedge")[["run_id", "partner", "step"]].values.tolist() == [
+        [0, "assad", 3],
+        [1, "hamas", 6],
+    ]
 
 
 def test_a_folder_of_an_unknown_format_is_refused_in_one_line(current, tmp_path):

@@ -209,7 +209,10 @@ def swap_into(staged: Path, destination: Path) -> None:
 def sweep_stale(folder: Path) -> None:
     """Remove temporaries of processes that are gone: in the folder, in its chunks/, and
     staged or old copies of it beside it (only those holding nothing but our files)."""
-    inside = [(folder, _FOLDER_TEMP), (folder / "chunks", _CHUNK_TEMP)]
+    # through a link (the folder or its chunks/) is another folder: not ours to clean
+    inside = (
+        [] if folder.is_symlink() else [(folder, _FOLDER_TEMP), (folder / "chunks", _CHUNK_TEMP)]
+    )
     for where, pattern in inside:
         if not where.is_dir() or where.is_symlink():
             continue

@@ -216,7 +216,8 @@ def _long_from_wide(runs: pd.DataFrame, partners: list[str]) -> pd.DataFrame:
     )
     for f in (*FINAL_FIELDS, *store.OUTCOME_STEPS):
         wide = runs[[f"{pid}.{f}" for pid in partners]]
-        column = pd.Series(wide.to_numpy().ravel(), dtype=wide.dtypes.iloc[0] if n_runs else None)
+        # the stored type, even with no runs (first steps stay Int32, as in format 2)
+        column = pd.Series(wide.to_numpy().ravel(), dtype=wide.dtypes.iloc[0])
         out[f] = column.astype("category") if f in ("status", "patron") else column
     out["partner"] = out["partner"].cat.set_categories(partners)
     return out
