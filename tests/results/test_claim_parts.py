@@ -10,6 +10,8 @@ import errno
 import fcntl
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -379,6 +381,34 @@ def test_the_sweep_removes_dead_writers_temporaries_only(tmp_path, listing, monk
     sweep_stale(folder)
     after = sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
     assert after == sorted(set(before) - {str(p.relative_to(folder)) for p in stale})
+
+
+def test_the_sweep_leaves_a_live_writer_running_and_its_temporaries_alone(tmp_path):
+    """Asking whether a writer is alive must not signal it (signal 0 only)."""
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import signal, time\n"
+            "for s in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):\n"
+            "    signal.signal(s, signal.SIG_DFL)\n"
+            "print('ready', flush=True)\n"
+            "time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
+        folder = result_like(tmp_path / "b", pid=writer.pid)
+        before = sorted(folder.rglob("*"))
+        sweep_stale(folder)
+        assert sorted(folder.rglob("*")) == before
+        with pytest.raises(subprocess.TimeoutExpired):  # any signal sent has landed by now
+            writer.wait(timeout=0.5)
+    finally:
+        writer.kill()
+        writer.wait()
 
 
 def test_the_sweep_removes_dead_staged_and_old_copies_that_are_ours(tmp_path, listing):
