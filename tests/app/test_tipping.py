@@ -119,3 +119,13 @@ def test_the_table_holds_every_probability_and_marks_the_level(stats):
         assert float(value) == pytest.approx(stats.p[i, j], abs=5e-7)
     marked = re.findall(r'class="current-level"[^>]*data-level="([^"]+)"', text)
     assert set(marked) == {"0.3"} and len(marked) == len(stats.partners)
+
+
+def test_a_ranged_level_is_swept_over_and_not_marked(settings, stats):
+    """A level written as a range (drawn per run) is replaced by the sweep as a number is:
+    the same counts, and no level to mark."""
+    ranged = settings.with_value("withdrawal.level", {"low": 0.2, "high": 0.6}).loaded()
+    assert tipping.page_level(ranged) is None
+    assert tipping.sweep_key(ranged) == tipping.sweep_key(settings.loaded())
+    again = tipping.compute(ranged, runs_per_level=RUNS, seed=3)
+    np.testing.assert_array_equal(again.realigned, stats.realigned)
