@@ -412,7 +412,7 @@ def test_the_sweep_leaves_a_live_writer_running_and_its_temporaries_alone(tmp_pa
 
 
 def test_the_sweep_removes_dead_staged_and_old_copies_that_are_ours(tmp_path, listing):
-    dead = dead_pid()
+    dead, also_dead = dead_pid(), dead_pid()
     folder = result_like(tmp_path / "b")
     swept = [
         result_like(tmp_path / f".b.tmp-{dead}-abcd1234"),
@@ -420,7 +420,7 @@ def test_the_sweep_removes_dead_staged_and_old_copies_that_are_ours(tmp_path, li
     ]
     mine = tmp_path / f".b.tmp-{dead}-mine"  # someone's files under a name like ours
     notes(mine)
-    (tmp_path / f".b.old-{dead}1").write_text("a file")
+    (tmp_path / f".b.old-{also_dead}").write_text("a file, not a folder we write")
     (tmp_path / f".b.tmp-{dead}-link").symlink_to(folder)
     live = result_like(tmp_path / f".b.tmp-{os.getpid()}-live")  # this process is building it
     other = result_like(tmp_path / f".c.tmp-{dead}-abcd1234")  # another folder's
@@ -429,7 +429,7 @@ def test_the_sweep_removes_dead_staged_and_old_copies_that_are_ours(tmp_path, li
     kept = {
         folder,
         mine,
-        tmp_path / f".b.old-{dead}1",
+        tmp_path / f".b.old-{also_dead}",
         tmp_path / f".b.tmp-{dead}-link",
         live,
         other,
