@@ -166,6 +166,50 @@ def test_default_out_is_fresh_even_for_a_third_run_in_one_second(tmp_path, monke
     assert store.default_out("tiny").name in {f"tiny-{s}-3" for s in stamps}
 
 
+def test_default_out_is_stamped_in_utc_whatever_the_local_zone(tmp_path, monkeypatch):
+    """Folder names sort by when they were made, wherever (and in whatever zone) they were."""
+    import time
+    from datetime import UTC, datetime
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TZ", "IRST-03:30")  # Tehran: 3.5 hours ahead of UTC
+    time.tzset()
+    try:
+        before = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        name = store.default_out("tiny").name
+        after = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert name in {f"tiny-{before}", f"tiny-{after}"}
+
+
+def test_text_outputs_are_utf8_whatever_the_locale(tmp_path):
+    """A report or manifest naming a partner in Arabic script is written under LANG=C too."""
+    import subprocess
+    import sys
+
+    import patronage
+
+    target = tmp_path / "report.md"
+    text = "# \u062d\u0632\u0628 \u0627\u0644\u0644\u0647 (Hezbollah)\n"
+    code = "import sys; from pathlib import Path; from patronage.results import store; "
+    code += f"store.write_text(Path(sys.argv[1]), {text!a})"  # an ASCII command line
+    env = {
+        **os.environ,
+        "LC_ALL": "C",
+        "LANG": "C",
+        "PYTHONCOERCECLOCALE": "0",  # keep the C locale's ASCII as the locale encoding
+        "PYTHONUTF8": "0",
+        "PYTHONPATH": str(Path(patronage.__file__).parents[1]),  # the code under test
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(target)], env=env, capture_output=True, check=False
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert target.read_bytes() == text.encode("utf-8")
+
+
 def _next_second(stamp: str) -> str:
     from datetime import datetime, timedelta
 
@@ -379,3 +423,37 @@ def test_a_new_manifest_records_what_was_run(write_scenario, minimal_yaml):
     assert m.git_commit == provenance.git_commit() and m.versions == provenance.versions()
     assert (m.started, m.finished) == ("2026-01-01T00:00:00+00:00", None)
     assert (m.runs.total, m.runs.done, m.runs.failed) == (4, 0, 0)
+
+
+def test_a_new_manifest_keeps_its_points_and_bookkeeping_and_is_written_as_set(
+    write_scenario, minimal_yaml, tmp_path
+):
+    """Fields never set are left out of manifest.json (as older versions wrote it), and the
+    file is indented, one field per line, for a reader."""
+    from patronage.results.manifest import new_manifest, write_manifest
+    from patronage.scenario.loader import load
+
+    loaded = load(write_scenario(minimal_yaml))
+    points = [{"withdrawal.level": 0.5}, {"withdrawal.level": 1.0}]
+    m = new_manifest(
+        loaded,
+        kind="batch",
+        seed=3,
+        steps=6,
+        series_every=None,
+        design={"replicates": 2, "sweeps": {"withdrawal.level": [0.5, 1.0]}},
+        n_runs=4,
+        started="2026-01-01T00:00:00+00:00",
+        points=points,
+        fingerprint="abc",
+        chunk_runs=10,
+    )
+    assert (m.points, m.fingerprint, m.chunk_runs, m.runs.total) == (points, "abc", 10, 4)
+    path = tmp_path / "manifest.json"
+    write_manifest(m, path)
+    text = path.read_text()
+    assert text.startswith('{\n  "format": 2,\n  "kind": "batch",\n')
+    written = json.loads(text)
+    assert {"fingerprint", "chunk_runs", "points"} <= set(written)
+    assert not {"tables", "sensitivity", "precision", "ranges"} & set(written)
+    assert read_manifest(tmp_path).points == points
