@@ -207,7 +207,9 @@ def test_text_outputs_are_utf8_whatever_the_locale(tmp_path):
         [sys.executable, "-c", code, str(target)], env=env, capture_output=True, check=False
     )
     assert done.returncode == 0, done.stderr.decode(errors="replace")
-    assert target.read_bytes() == text.encode("utf-8")
+    here = tmp_path / "here.md"
+    store.write_text(here, text)  # and in this process, whatever its locale
+    assert target.read_bytes() == here.read_bytes() == text.encode("utf-8")
 
 
 def _next_second(stamp: str) -> str:
