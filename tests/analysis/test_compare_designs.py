@@ -1,13 +1,17 @@
 """Comparisons of designs beyond one sweep: Latin hypercube samples (pooled per sweep value),
-two sweep columns (the order of the rows), and a horizon cut applied to each batch.
+two sweep columns (the order of the rows, the refusals and the common ground), a sweep wider
+than the other batch's, and a horizon cut applied to each batch.
 """
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
-from analysis_fixtures import LEVELS, STEPS, make_batch
+from analysis_fixtures import LEVELS, REPS, STEPS, make_batch, variant
 
 from patronage.analysis.compare import compare, notes
+from patronage.analysis.matching import outcomes
+from patronage.errors import InputError
 from patronage.results.folder import Results
 
 SAMPLE_REPS = 4
@@ -62,6 +66,26 @@ def grid(batch_root):
     )
 
 
+@pytest.fixture(scope="module")
+def grid_fixed(batch_root):
+    """Unswept, at one of grid's points (level 1, start 6)."""
+    return make_batch(
+        batch_root, "grid_fixed", sets=("withdrawal.level=1", "withdrawal.start=6"), replicates=3
+    )
+
+
+@pytest.fixture(scope="module")
+def levels3(batch_root):
+    """A wider sweep than base's: 0, 0.5 and 1."""
+    return make_batch(batch_root, "levels3", sweeps={"withdrawal.level": [0, 0.5, 1]})
+
+
+def refusal(*args, **kwargs) -> str:
+    with pytest.raises(InputError) as info:
+        compare(*args, **kwargs)
+    return str(info.value)
+
+
 # --- Latin hypercube samples ------------------------------------------------------------------
 
 
@@ -103,6 +127,77 @@ def test_rows_follow_the_swept_values_then_the_partners(grid):
     assert (frame["n_a"] == 3).all() and frame.attrs["paired"] is True
 
 
+def test_two_sweeps_against_other_fields_are_refused(grid, base):
+    assert refusal(grid, base, common=True) == (
+        "compare: the batches sweep different fields (A: withdrawal.level, withdrawal.start; "
+        "B: withdrawal.level); compare batches that sweep the same fields"
+    )
+    assert refusal(base, grid, common=True) == (
+        "compare: the batches sweep different fields (A: withdrawal.level; "
+        "B: withdrawal.level, withdrawal.start); compare batches that sweep the same fields"
+    )
+
+
+def test_the_second_of_two_sweeps_is_checked_too(grid):
+    """The first field's values agree; the second's do not."""
+    other = variant(grid, sweeps={"withdrawal.level": [1, 0], "withdrawal.start": [6, 3]})
+    assert refusal(grid, other) == (
+        "compare: the batches sweep withdrawal.start over different values (only in A: 0; only "
+        "in B: 3); add --common to compare on the values both have"
+    )
+
+
+def test_two_sweeps_against_an_unswept_batch(grid, grid_fixed, unswept):
+    swept = "A sweeps withdrawal.level (1, 0); withdrawal.start (6, 0)"
+    assert refusal(grid, unswept, common=True) == (
+        f"compare: {swept} but B sweeps nothing; compare batches with the same --sweep; B's own "
+        "value (withdrawal.level = 1, withdrawal.start = 3) is not among the swept values"
+    )
+    assert refusal(grid, grid_fixed) == (
+        f"compare: {swept} but B sweeps nothing; compare batches with the same --sweep; add "
+        "--common to compare A at B's own withdrawal.level = 1, withdrawal.start = 6"
+    )
+    frame = compare(grid, grid_fixed, common=True)
+    assert notes(frame)[4:] == [
+        f"{swept}; compared at B's own value withdrawal.level = 1, withdrawal.start = 6"
+    ]
+    assert set(frame["param.withdrawal.level"]) == {1} and set(frame["param.withdrawal.start"]) == {
+        6
+    }
+    assert (frame["n_a"] == 3).all() and (frame["n_b"] == 3).all()
+
+
+def test_a_field_the_unswept_batch_lacks(unswept, no_hamas):
+    """A sweeps a field of a partner B does not have: B has no value there to compare at."""
+    a = variant(unswept, sweeps={"partners.hamas.loyalty": [0.3, 0.6]})
+    b = variant(no_hamas, sweeps={})
+    assert refusal(a, b, common=True) == (
+        "compare: A sweeps partners.hamas.loyalty (0.3, 0.6) but B sweeps nothing; compare "
+        "batches with the same --sweep; B's own value (partners.hamas.loyalty = None) is not "
+        "among the swept values"
+    )
+
+
+# --- a wider sweep ----------------------------------------------------------------------------
+
+
+def test_a_wider_sweep_is_compared_on_the_values_both_have(base, levels3):
+    assert refusal(base, levels3) == (
+        "compare: the batches sweep withdrawal.level over different values (only in A: none; "
+        "only in B: 0.5); add --common to compare on the values both have"
+    )
+    frame = compare(base, levels3, common=True)
+    assert notes(frame)[4:] == [
+        "withdrawal.level: compared on the values both batches swept (0, 1); left out: only in "
+        "A none, only in B 0.5"
+    ]
+    assert list(frame["param.withdrawal.level"].drop_duplicates()) == [0, 1]
+    assert (frame["n_a"] == REPS).all() and (frame["n_b"] == REPS).all()
+    assert realign_counts(frame, "k_b") == {
+        key: k for key, k in by_hand(levels3, STEPS).items() if key[0] != 0.5
+    }
+
+
 # --- the horizon cut --------------------------------------------------------------------------
 
 
@@ -131,6 +226,11 @@ def realign_counts(frame, column: str) -> dict[tuple[float, str], int]:
     rows = frame[frame["outcome"] == "realign"]
     level = rows["param.withdrawal.level"]
     return {(lv, p): k for lv, p, k in zip(level, rows["partner"], rows[column], strict=True)}
+
+
+def test_outcomes_are_cut_at_the_batch_horizon_by_default(base):
+    pd.testing.assert_frame_equal(outcomes(base), outcomes(base, STEPS))
+    assert outcomes(base, 24)["realign"].sum() < outcomes(base)["realign"].sum()
 
 
 def test_the_horizon_cuts_batch_b_too(base, short):
