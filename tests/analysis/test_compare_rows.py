@@ -69,6 +69,9 @@ def test_columns_in_order_and_counts_as_integers(base, cut):
         assert list(frame.columns) == COLUMNS
         for col in ("n_a", "k_a", "n_b", "k_b"):
             assert frame[col].dtype == np.int64, col
+        collapse = frame[frame["outcome"] == "collapse"]  # new patrons are for realignments
+        assert (collapse["new_patrons_a"] == "-").all() and (collapse["new_patrons_b"] == "-").all()
+        assert (frame["new_patrons_b"] != "-").any()
 
 
 def test_unpaired_rows_by_hand(base, cut_seed1):

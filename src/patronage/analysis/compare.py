@@ -152,9 +152,9 @@ def compare(
     if paired is False and can_pair:
         reason = "unpaired comparison asked for, although " + reason
     joined = _pairs(oa, ob, notes) if use_pairs else None
-    rows = _rows(oa, ob, cols, partners, joined)
+    rows = _rows(oa, ob, cols, joined)
     frame = pd.DataFrame(rows, columns=[*cols, *COLUMNS])
-    frame["p_holm"] = holm(frame["p_value"].to_numpy(float))
+    frame["p_holm"] = holm(frame["p_value"])
     for col in ("n_a", "k_a", "n_b", "k_b"):
         frame[col] = frame[col].astype("int64")
     n_tests = int(frame["p_value"].notna().sum())
@@ -198,17 +198,16 @@ def _rows(
     oa: pd.DataFrame,
     ob: pd.DataFrame,
     cols: list[str],
-    partners: list[str],
     joined: pd.DataFrame | None,
 ) -> list[dict[str, Any]]:
     """One row per (swept values, partner, outcome), in the order of the swept values and
-    then of A's partners: from the pairs in `joined` when given, else from A and B apart.
-    A key that one batch lacks (all its runs there failed) gives a row with n = 0."""
+    then of the partners (whose canonical order is sorted): from the pairs in `joined` when
+    given, else from A and B apart. A key that one batch lacks (all its runs there failed)
+    gives a row with n = 0."""
     keys = [*cols, "partner"]
     groups_a = dict(iter(oa.groupby(keys)))  # keys are tuples (swept values..., partner)
     groups_b = dict(iter(ob.groupby(keys)))
-    order = {p: i for i, p in enumerate(partners)}
-    all_keys = sorted({*groups_a, *groups_b}, key=lambda k: (*k[:-1], order[k[-1]]))
+    all_keys = sorted({*groups_a, *groups_b})
     groups_j = {} if joined is None else dict(iter(joined.groupby(keys)))
     rows = []
     for key in all_keys:
