@@ -95,11 +95,6 @@ def _distribution(patrons: pd.Series) -> str:
     return ", ".join(f"{name} {count / total:.2f}" for name, count in items)
 
 
-def _median(values: pd.Series) -> float:
-    values = values.dropna()
-    return float(values.median()) if len(values) else math.nan
-
-
 # --- compare ----------------------------------------------------------------------------------
 
 
@@ -341,8 +336,8 @@ def _row(
         "paired": paired,
         "test": test[1],
         "p_value": test[0],
-        "median_step_a": _median(steps[0]),
-        "median_step_b": _median(steps[1]),
+        "median_step_a": float(steps[0].median()),  # NaN skipped; NaN when no run had it
+        "median_step_b": float(steps[1].median()),
         "new_patrons_a": _distribution(new_patrons[0]) if realign else "-",
         "new_patrons_b": _distribution(new_patrons[1]) if realign else "-",
     }
