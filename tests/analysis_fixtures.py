@@ -19,6 +19,36 @@ LEVELS = [0, 1]
 REPS = 15
 STEPS = 48
 
+TIPPING_SMALL = (  # a tipping search of a few seconds
+    "--field",
+    "withdrawal.level",
+    "--levels",
+    "6",
+    "--replicates",
+    "60",
+    "--refine-levels",
+    "5",
+    "--refine-replicates",
+    "150",
+    "--rounds",
+    "1",
+    "--no-progress",
+)
+
+SENSITIVITY_SMALL = (  # a Morris study of a few seconds
+    "--factor",
+    "withdrawal.level=0.3:1",
+    "--factor",
+    "withdrawal.start=0:12",
+    "--trajectories",
+    "4",
+    "--replicates",
+    "10",
+    "--steps",
+    "36",
+    "--no-progress",
+)
+
 
 def make_batch(
     root: Path,

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from analysis_fixtures import SENSITIVITY_SMALL
 from batch_fixtures import run_cli
 from conftest import SYRIA
 
@@ -73,24 +74,9 @@ def test_factor_sets_and_explicit_ranges():
         parse_factors(["withdrawal.level=1:0", "withdrawal.start=0:3"], [])
 
 
-SMALL = (
-    "--factor",
-    "withdrawal.level=0.3:1",
-    "--factor",
-    "withdrawal.start=0:12",
-    "--trajectories",
-    "4",
-    "--replicates",
-    "10",
-    "--steps",
-    "36",
-    "--no-progress",
-)
-
-
 def test_sensitivity_command_writes_a_resumable_folder_with_indices(tmp_path):
     out = tmp_path / "sens"
-    first = run_cli("sensitivity", SYRIA, *SMALL, "--out", out, "--format", "csv")
+    first = run_cli("sensitivity", SYRIA, *SENSITIVITY_SMALL, "--out", out, "--format", "csv")
     assert first.code == 0, first.err
     manifest = json.loads((out / "manifest.json").read_text())
     entry = manifest["sensitivity"]
@@ -103,7 +89,7 @@ def test_sensitivity_command_writes_a_resumable_folder_with_indices(tmp_path):
     assad = indices[(indices["partner"] == "assad") & (indices["output"] == "p_collapse")]
     assert assad.set_index("factor").loc["withdrawal.level", "rank"] == 1
     before = (out / "indices.parquet").read_bytes()
-    again = run_cli("sensitivity", SYRIA, *SMALL, "--resume", out, "--format", "csv")
+    again = run_cli("sensitivity", SYRIA, *SENSITIVITY_SMALL, "--resume", out, "--format", "csv")
     assert again.code == 0, again.err
     assert (out / "indices.parquet").read_bytes() == before
     assert again.out == first.out
@@ -115,13 +101,29 @@ def test_sensitivity_command_writes_a_resumable_folder_with_indices(tmp_path):
     (out / "indices.parquet").unlink()  # lost after the batch completed: summary says how
     lost = run_cli("summary", out)
     assert lost.code == 2 and len(lost.err_lines) == 1 and "--resume" in lost.err
-    rebuilt = run_cli("sensitivity", SYRIA, *SMALL, "--resume", out, "--format", "csv")
+    rebuilt = run_cli("sensitivity", SYRIA, *SENSITIVITY_SMALL, "--resume", out, "--format", "csv")
     assert rebuilt.code == 0 and (out / "indices.parquet").read_bytes() == before
     assert (
         summary.code == 0
         and "mu*" in summary.out
         and "pooled over 12 explicit design points" in summary.out
     )
+
+
+def test_sensitivity_force_replaces_its_own_folder_indices_and_all(tmp_path):
+    # indices.parquet is written by patronage, so --force may replace the folder holding it
+    out = tmp_path / "sens"
+    first = run_cli("sensitivity", SYRIA, *SENSITIVITY_SMALL, "--out", out, "--format", "csv")
+    assert first.code == 0, first.err
+    again = run_cli(
+        "sensitivity", SYRIA, *SENSITIVITY_SMALL, "--out", out, "--force", "--format", "csv"
+    )
+    assert again.code == 0, again.err
+    assert again.out == first.out
+    (out / "notes.txt").write_text("kept")
+    refused = run_cli("sensitivity", SYRIA, *SENSITIVITY_SMALL, "--out", out, "--force")
+    assert refused.code == 2 and "holds files patronage did not write" in refused.err
+    assert (out / "notes.txt").read_text() == "kept"
 
 
 def test_sensitivity_factor_outside_the_schema_is_one_line(tmp_path):

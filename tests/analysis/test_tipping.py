@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+from analysis_fixtures import TIPPING_SMALL
 from batch_fixtures import run_cli
 from conftest import SYRIA
 
@@ -73,26 +74,9 @@ def test_interval_coverage_over_seeds(common):
     assert 181 <= covered[0] <= 199 and 181 <= covered[1] <= 199, covered
 
 
-SMALL = (
-    "--field",
-    "withdrawal.level",
-    "--levels",
-    "6",
-    "--replicates",
-    "60",
-    "--refine-levels",
-    "5",
-    "--refine-replicates",
-    "150",
-    "--rounds",
-    "1",
-    "--no-progress",
-)
-
-
 def test_tipping_command_on_the_model_finds_the_upward_crossing_and_resumes(tmp_path):
     out = tmp_path / "tip"
-    first = run_cli("tipping", SYRIA, "--partner", "pmf_mainstream", *SMALL, "--out", out)
+    first = run_cli("tipping", SYRIA, "--partner", "pmf_mainstream", *TIPPING_SMALL, "--out", out)
     assert first.code == 0, first.err
     line = re.compile(
         r"^pmf_mainstream P\(realign\) crosses 0\.5 upward at withdrawal\.level "
@@ -105,7 +89,9 @@ def test_tipping_command_on_the_model_finds_the_upward_crossing_and_resumes(tmp_
     assert 0.6 <= low <= level <= high <= 1.0  # bracketed between 0.6 and 1 (ranged inputs)
     assert (out / "tipping.png").exists() and (out / "scan" / "runs.parquet").exists()
     crossings = (out / "crossings.csv").read_text()
-    again = run_cli("tipping", SYRIA, "--partner", "pmf_mainstream", *SMALL, "--resume", out)
+    again = run_cli(
+        "tipping", SYRIA, "--partner", "pmf_mainstream", *TIPPING_SMALL, "--resume", out
+    )
     assert again.code == 0, again.err
     assert (out / "crossings.csv").read_text() == crossings and again.out == first.out
     summary = run_cli("summary", out)
@@ -133,7 +119,7 @@ def test_tipping_bad_input_is_one_line(tmp_path, args, message):
 def test_tipping_for_all_partners_answers_each_from_one_shared_scan(tmp_path):
     out = tmp_path / "all"
     result = run_cli(
-        "tipping", SYRIA, "--partner", "all", "--outcome", "realign", *SMALL, "--out", out
+        "tipping", SYRIA, "--partner", "all", "--outcome", "realign", *TIPPING_SMALL, "--out", out
     )
     assert result.code == 0, result.err
     lines = result.out.splitlines()
@@ -142,3 +128,23 @@ def test_tipping_for_all_partners_answers_each_from_one_shared_scan(tmp_path):
     # assad realigns once enough support is withdrawn; one scan folder serves every partner
     assert any(line.startswith("assad P(realign) crosses 0.5 upward") for line in lines)
     assert sorted(p.name for p in out.iterdir() if p.name.startswith("scan")) == ["scan"]
+
+
+def test_tipping_force_replaces_only_a_folder_that_holds_nothing_but_the_study(tmp_path):
+    out = tmp_path / "tip"
+    args = ("tipping", SYRIA, "--partner", "pmf_mainstream", *TIPPING_SMALL, "--out", out)
+    assert run_cli(*args).code == 0
+    crossings = (out / "crossings.csv").read_bytes()
+    again = run_cli(*args, "--force")
+    assert again.code == 0, again.err
+    assert (out / "crossings.csv").read_bytes() == crossings  # same seed: the same study
+    (out / "notes.txt").write_text("an analyst's notes")
+    refused = run_cli(*args, "--force")
+    assert refused.code == 2 and refused.err_lines == [
+        f"{out}: already exists; choose another --out, --resume it, or --force to replace a "
+        "tipping folder that holds nothing else"
+    ]
+    assert (out / "notes.txt").read_text() == "an analyst's notes"
+    (out / "notes.txt").unlink()
+    (out / "scan" / "notes.txt").write_text("inside a stage")
+    assert run_cli(*args, "--force").code == 2 and (out / "scan" / "notes.txt").exists()

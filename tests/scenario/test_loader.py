@@ -6,6 +6,8 @@ import re
 import time
 
 import pytest
+import yaml
+from conftest import SYRIA
 
 from patronage.errors import InputError
 from patronage.scenario.loader import MAX_BYTES, load
@@ -334,3 +336,22 @@ def test_set_malformed(write_scenario, override):
 def test_set_reference_checked_after_override(write_scenario):
     message = error_of(write_scenario(BASE), ["events.0.partner=ghost"])
     assert "events[0].partner" in message and "ghost" in message
+
+
+def test_locate_names_list_items_by_position_where_the_path_names_them_by_id():
+    # Designs and ranged inputs are stored by location (list items by position) so the
+    # ensemble can put each run's value in the right cell; ids and positions both resolve.
+    from patronage.scenario.overrides import locate
+
+    data = yaml.safe_load(SYRIA.read_text())
+    ids = [p["id"] for p in data["partners"]]
+    hezbollah = ids.index("hezbollah")
+    assert locate(data, "partners.hezbollah.loyalty") == ("partners", hezbollah, "loyalty")
+    assert locate(data, f"partners.{hezbollah}.loyalty") == ("partners", hezbollah, "loyalty")
+    assert locate(data, "withdrawal.targets.assad.level") == ("withdrawal", "targets", 0, "level")
+    assert locate(data, "coefficients.peer_weight") == ("coefficients", "peer_weight")
+    assert locate(data, "batch.replicates") == ("batch", "replicates")  # a section it adds
+    before = yaml.safe_load(SYRIA.read_text())
+    assert data == before  # locating writes nothing into the data
+    with pytest.raises(InputError, match=r"^--set: partners: no item with id 'nobody'"):
+        locate(data, "partners.nobody.loyalty")

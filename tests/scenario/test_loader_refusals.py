@@ -596,6 +596,31 @@ SET_CASES = [
         "--set: withdrawal.level.x: 'withdrawal.level' is a value, not a section",
         id="into-a-value-deeper",
     ),
+    # list items are named by id; an [index] (or a stray bracket) gets the path to write
+    pytest.param(
+        "partners[0].loyalty=1",
+        "--set: partners[0].loyalty: list items are named by their id, not by [index]: write "
+        "partners.<id>.loyalty",
+        id="bracket-index",
+    ),
+    pytest.param(
+        "events[1][2].step=1",
+        "--set: events[1][2].step: list items are named by their id, not by [index]: write "
+        "events.<id>.<id>.step",
+        id="two-bracket-indices",
+    ),
+    pytest.param(
+        "partners.assad.leaders[]=1",
+        "--set: partners.assad.leaders[]: list items are named by their id, not by [index]: "
+        "write partners.assad.leaders.<id>",
+        id="empty-brackets",
+    ),
+    pytest.param(
+        "partners]0.loyalty=1",
+        "--set: partners]0.loyalty: list items are named by their id, not by [index]: write "
+        "partners]0.loyalty",
+        id="closing-bracket-only",
+    ),
     pytest.param(
         "partners.hezbollah.loyalty=1.4",
         "{path} (--set): partners[1].loyalty: must be between 0 and 1, got 1.4",

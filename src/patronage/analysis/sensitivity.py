@@ -32,7 +32,7 @@ from patronage.scenario.loader import LoadedScenario
 
 METHODS = {"morris": morris, "sobol": sobol}
 OUTPUTS = ("p_realign", "p_collapse", *(f"share_{s}" for s in STATUSES))
-INDICES = "indices.parquet"
+INDICES = store.INDICES
 RANKED_BY = {"morris": "mu_star", "sobol": "ST"}
 
 

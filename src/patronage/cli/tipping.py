@@ -4,17 +4,14 @@ one field of the scenario varies, with a 95% interval for every crossing."""
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from patronage.analysis.factors import whole_number_field
 from patronage.cli.options import positive_int
 from patronage.cli.sensitivity import add_study_options, batch_options, out_folder
-from patronage.errors import InputError
 from patronage.experiments.design import parse_sample
-from patronage.scenario.loader import LoadedScenario, load, override_scenario
+from patronage.scenario.loader import load
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,7 +19,6 @@ if TYPE_CHECKING:
 COARSE_REPLICATES = 200
 OUTCOMES = ("realign", "collapse")
 SETTINGS = "tipping.json"  # analysis.tipping_batches.SETTINGS: marks a tipping folder
-FIGURE = "tipping.png"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -66,73 +62,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_tipping)
 
 
-def field_range(loaded: LoadedScenario, field: str, given: str | None) -> tuple[float, float]:
-    """--range, else 0:1 when both ends are valid values of the field."""
-    if given:
-        _, (low, high) = parse_sample(f"{field}={given}", source="--range")
-    else:
-        low, high = 0.0, 1.0
-        try:
-            for end in (low, high):
-                override_scenario(loaded, {field: end})
-        except InputError:
-            raise InputError(
-                "0 and 1 are not both valid values of this field: give --range LOW:HIGH",
-                source="--range",
-                field=field,
-            ) from None
-    for end in (low, high):
-        override_scenario(loaded, {field: end})
-    if not low < high:
-        raise InputError("LOW must be below HIGH", source="--range", field=field)
-    if whole_number_field(loaded, field, low, high):
-        raise InputError(
-            "takes whole numbers; the tipping search needs a continuous field (sweep it with "
-            "`patronage batch --sweep`)",
-            source="--field",
-            field=field,
-        )
-    return low, high
-
-
-def claim_folder(args: argparse.Namespace, out: Path) -> None:
-    """A new tipping folder; --force replaces only a tipping folder (it has tipping.json)."""
-    if not args.resume and out.exists():
-        if not args.force or not (out / SETTINGS).exists():
-            raise InputError(
-                "already exists; choose another --out, --resume it, or --force to replace a "
-                "tipping folder",
-                source=str(out),
-            )
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-
-
 def cmd_tipping(args: argparse.Namespace) -> int:
     """`patronage tipping`: search for where a partner's outcome crosses a target and print it."""
-    import pandas as pd
-
     from patronage.analysis.tipping import Search
-    from patronage.analysis.tipping_batches import (
-        CROSSINGS,
-        METHOD,
-        StageRunner,
-        crossings_table,
-        search_partner,
-        write_outputs,
+    from patronage.analysis.tipping_batches import CROSSINGS
+    from patronage.analysis.tipping_study import (
+        FIGURE,
+        checked_partners,
+        checked_target,
+        field_range,
+        run_tipping,
     )
-    from patronage.reporting.crossings import crossings_figure
-    from patronage.reporting.plots import save_figure
+    from patronage.reporting.crossings import save_crossings_figure
     from patronage.reporting.tables import render
 
     loaded = load(args.scenario, args.set)
-    ids = loaded.scenario.partner_ids()
-    partners = ids if args.partner == "all" else [args.partner]
-    if partners[0] not in ids:
-        raise InputError(f"must be one of {', '.join(ids)} or all", source="--partner")
-    if not 0 < args.target < 1:
-        raise InputError(f"must be between 0 and 1, got {args.target}", source="--target")
-    low, high = field_range(loaded, args.field, args.range)
+    partners = checked_partners(loaded, args.partner)
+    checked_target(args.target)
+    span = parse_sample(f"{args.field}={args.range}", source="--range")[1] if args.range else None
+    low, high = field_range(loaded, args.field, span)
     search = Search(
         low,
         high,
@@ -143,46 +91,34 @@ def cmd_tipping(args: argparse.Namespace) -> int:
         args.rounds,
     )
     out = out_folder(args, loaded)
-    claim_folder(args, out)
     options = batch_options(args)
-    options["replace"] = False
     options.pop("resume")
-    stages = StageRunner(loaded, args.field, args.seed, out, **options)
-    curves, found = [], {}
+    options.pop("replace")
     try:
-        for i, partner in enumerate(partners):
-            curve, found[partner] = search_partner(
-                stages, partner, args.outcome, search, args.target, seed=args.seed + i
-            )
-            curves.append(curve)
+        study = run_tipping(
+            loaded,
+            args.field,
+            partners,
+            args.outcome,
+            args.target,
+            search,
+            args.seed,
+            out,
+            resume=bool(args.resume),
+            replace=args.force,
+            **options,
+        )
     except KeyboardInterrupt:
         print(f"stopped; finish it with the same command and --resume {out}", file=sys.stderr)
         return 130
-    table = crossings_table(found, args.field, args.outcome, args.target)
-    everything = pd.concat(curves)
-    settings = {
-        "scenario": loaded.source,
-        "field": args.field,
-        "partners": partners,
-        "outcome": args.outcome,
-        "target": args.target,
-        "seed": args.seed,
-        "engine": args.engine,
-        "search": search.__dict__,
-        "method": METHOD,
-        "runs": stages.runs,
-        # common random numbers across levels (replicate k one stream) or a stream per run
-        "streams": stages.opened["scan"].design.streams or "independent",
-    }
-    write_outputs(out, settings, table)
-    refined = pd.DataFrame(stages.refined, columns=["partner", "level", "p"])
-    figure = crossings_figure(everything, refined, table, args.field, args.outcome, args.target)
-    save_figure(figure, out / FIGURE, "png")
+    save_crossings_figure(study, out / FIGURE)
+    table = study.crossings
     if args.format in ("csv", "json"):
         print(render(table, args.format))
-    text = answers(table, everything, partners, args, (low, high))
+    text = answers(table, study.curves, partners, args, (low, high))
     print(text, file=sys.stdout if args.format == "table" else sys.stderr)
-    print(f"wrote {out}/ ({stages.runs} runs; {CROSSINGS}, {SETTINGS}, {FIGURE})", file=sys.stderr)
+    runs = study.settings["runs"]
+    print(f"wrote {out}/ ({runs} runs; {CROSSINGS}, {SETTINGS}, {FIGURE})", file=sys.stderr)
     return 0
 
 

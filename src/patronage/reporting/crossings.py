@@ -3,10 +3,13 @@ levels, the target and every crossing with its 95% interval."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 from matplotlib.figure import Figure
 
 from patronage.analysis.stats import wilson_interval
+from patronage.analysis.tipping_study import TippingStudy
 from patronage.reporting.plots.style import TITLE_SIZE, new_figure, partner_colors, style
 
 
@@ -73,3 +76,14 @@ def crossings_figure(
         fontsize=TITLE_SIZE,
     )
     return fig
+
+
+def save_crossings_figure(study: TippingStudy, path: Path) -> Path:
+    """Draw a finished tipping study and write it as PNG (atomically)."""
+    from patronage.reporting.plots import save_figure
+
+    s = study.settings
+    figure = crossings_figure(
+        study.curves, study.refined, study.crossings, s["field"], s["outcome"], s["target"]
+    )
+    return save_figure(figure, path, "png")

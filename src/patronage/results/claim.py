@@ -22,7 +22,7 @@ from pathlib import Path
 
 from patronage.errors import InputError
 from patronage.results.manifest import read_manifest
-from patronage.results.store import MANIFEST, TABLES
+from patronage.results.store import INDICES, MANIFEST, TABLES
 
 __all__ = [
     "LOCK",
@@ -38,7 +38,7 @@ __all__ = [
 LOCK = ".lock"
 MAX_NAME_BYTES = 200  # a folder name, leaving room for `.NAME.tmp-PID-XXXXXXXX` (255 max)
 
-_TABLE_FILES = "|".join(re.escape(f"{t}.parquet") for t in TABLES)
+_TABLE_FILES = "|".join(re.escape(name) for name in (*(f"{t}.parquet" for t in TABLES), INDICES))
 _TEMP = r"\.tmp-(?P<pid>\d+)"
 # what `patronage` writes in a result folder and in its chunks/ folder
 _FOLDER_ENTRY = re.compile(rf"^(?:{re.escape(MANIFEST)}|{_TABLE_FILES}|chunks|\.lock)$")

@@ -31,6 +31,7 @@ from patronage.model.outcomes import FINAL_FIELDS, SERIES_FIELDS
 
 MANIFEST = "manifest.json"
 TABLES = ("runs", "outcomes", "events", "series")
+INDICES = "indices.parquet"  # a sensitivity study's indices, beside its batch's tables
 # Format 2: outcomes stored long in outcomes.parquet, the scenario stored once (its text).
 # Format 1 (a runs table with <partner>.<field> columns) is still read, converted on read.
 FORMAT_VERSION = 2

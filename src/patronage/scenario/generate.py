@@ -90,70 +90,12 @@ def _generate(
         raise ValueError(f"n_partners must be at least 1, got {n_partners}")
     if degree < 0:
         raise ValueError(f"degree must be at least 0, got {degree}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed)  # one stream, drawn in a fixed order: partners first
     n = n_partners
     width = len(str(n - 1))
     ids = [f"p{i:0{width}d}" for i in range(n)]
-
-    def uniform(low: float, high: float, digits: int = 3) -> np.ndarray:
-        return np.round(rng.uniform(low, high, n), digits)
-
-    loyalty = uniform(0.3, 0.95)
-    dependence = uniform(0.1, 0.9)
-    trust = uniform(0.5, 0.9)
-    weights = rng.gamma(2.0, 1.0, n)
-    allocation = np.clip(np.round(weights / weights.sum(), 4), 0.001, 1.0)
-    strength = uniform(0.7, 1.5, 2)
-    threat = uniform(0.1, 0.8, 2)
-    pressure = np.where(rng.random(n) < 0.2, uniform(0.0, 0.5, 2), 0.0)
-    autonomy = uniform(0.0, 0.4, 2)
-    peers = _neighbours(rng, n, degree)
-    peer_weights = np.round(rng.uniform(0.1, 0.9, peers.shape), 2)
-    n_rivals = len(RIVALS)
-    affinity_to = rng.integers(0, n_rivals, size=(n, 2))
-    affinity = np.round(rng.uniform(-1.0, 1.0, (n, 2)), 2)
-    offer_to = rng.integers(0, n_rivals, size=(n, 2))
-    offer = np.round(rng.uniform(0.0, 1.0, (n, 2)), 2)
-
-    columns = [loyalty, dependence, trust, allocation, strength, threat, pressure, autonomy]
-    columns = [c.tolist() for c in columns]
-    peer_ids = [[ids[j] for j in row] for row in peers.tolist()]
-    peer_weights = peer_weights.tolist()
-    affinity_to, affinity = affinity_to.tolist(), affinity.tolist()
-    offer_to, offer = offer_to.tolist(), offer.tolist()
-    fields: tuple[str, ...] = ("loyalty", "dependence", "trust", "allocation", "strength")
-    fields += ("threat", "pressure", "autonomy")
-    partners = []
-    for i in range(n):
-        partner: dict[str, Any] = {"id": ids[i]}
-        partner.update(zip(fields, (c[i] for c in columns), strict=True))
-        # a repeated rival keeps the last value, as a mapping would
-        partner["affinity"] = {
-            RIVALS[r]: v for r, v in zip(affinity_to[i], affinity[i], strict=True)
-        }
-        partner["offers"] = {RIVALS[r]: v for r, v in zip(offer_to[i], offer[i], strict=True)}
-        partner["watches"] = dict(zip(peer_ids[i], peer_weights[i], strict=True))
-        partners.append(partner)
-
-    n_targets = max(1, round(withdrawn_share * n))
-    chosen = rng.permutation(n)
-    targets = np.sort(chosen[:n_targets])
-    recipients = np.sort(chosen[n_targets : n_targets + min(5, n - n_targets)])
-    allocation = np.asarray(columns[3])
-    freed = float(allocation[targets].sum())
-    redirect = {
-        ids[j]: float(np.floor(min(0.2, 0.5 * allocation[j] / freed) * 1e6) / 1e6)
-        for j in recipients
-    }
-    events = []
-    if steps > 24:
-        first = int(targets[0])
-        events = [
-            {"step": 12, "kind": "pressure", "partner": ids[int(chosen[-1])], "value": 0.6},
-            {"step": 18, "kind": "threat", "partner": ids[first], "value": 0.9},
-            {"step": 24, "kind": "offer", "partner": ids[first], "patron": RIVALS[0], "value": 0.9},
-            {"step": 36, "kind": "offer", "partner": ids[first], "patron": INCUMBENT, "value": 1.2},
-        ]
+    partners = _random_partners(rng, ids, degree)
+    withdrawal, events = _random_withdrawal(rng, ids, partners, withdrawn_share, steps)
     return {
         "name": name or f"generated_{n}_{degree}_{seed}",
         "title": f"Generated: {n} partners watching {min(degree, n - 1)} peers each",
@@ -169,16 +111,94 @@ def _generate(
             {"id": "turkey", "name": "Turkey"},
         ],
         "partners": partners,
-        "withdrawal": {
-            "level": 1.0,
-            "start": 3,
-            "ramp": 6,
-            "targets": [{"id": ids[j]} for j in targets],
-            "redirect": redirect,
-        },
+        "withdrawal": withdrawal,
         "budget_cut": {"level": budget_cut, "start": 6, "ramp": 12},
         "events": events,
     }
+
+
+def _random_partners(rng: np.random.Generator, ids: list[str], degree: int) -> list[dict]:
+    """Scores, peers and rival ties for each partner, drawn column by column (vectorised,
+    so a million partners take seconds)."""
+    n = len(ids)
+
+    def uniform(low: float, high: float, digits: int = 3) -> np.ndarray:
+        return np.round(rng.uniform(low, high, n), digits)
+
+    loyalty = uniform(0.3, 0.95)
+    dependence = uniform(0.1, 0.9)
+    trust = uniform(0.5, 0.9)
+    weights = rng.gamma(2.0, 1.0, n)
+    allocation = np.clip(np.round(weights / weights.sum(), 4), 0.001, 1.0)
+    strength = uniform(0.7, 1.5, 2)
+    threat = uniform(0.1, 0.8, 2)
+    pressure = np.where(rng.random(n) < 0.2, uniform(0.0, 0.5, 2), 0.0)
+    autonomy = uniform(0.0, 0.4, 2)
+    peers = _neighbours(rng, n, degree)
+    peer_weights = np.round(rng.uniform(0.1, 0.9, peers.shape), 2).tolist()
+    n_rivals = len(RIVALS)
+    affinity_to = rng.integers(0, n_rivals, size=(n, 2)).tolist()
+    affinity = np.round(rng.uniform(-1.0, 1.0, (n, 2)), 2).tolist()
+    offer_to = rng.integers(0, n_rivals, size=(n, 2)).tolist()
+    offer = np.round(rng.uniform(0.0, 1.0, (n, 2)), 2).tolist()
+
+    columns = [loyalty, dependence, trust, allocation, strength, threat, pressure, autonomy]
+    values = [c.tolist() for c in columns]
+    peer_ids = [[ids[j] for j in row] for row in peers.tolist()]
+    fields: tuple[str, ...] = ("loyalty", "dependence", "trust", "allocation", "strength")
+    fields += ("threat", "pressure", "autonomy")
+    partners = []
+    for i in range(n):
+        partner: dict[str, Any] = {"id": ids[i]}
+        partner.update(zip(fields, (c[i] for c in values), strict=True))
+        # a repeated rival keeps the last value, as a mapping would
+        partner["affinity"] = {
+            RIVALS[r]: v for r, v in zip(affinity_to[i], affinity[i], strict=True)
+        }
+        partner["offers"] = {RIVALS[r]: v for r, v in zip(offer_to[i], offer[i], strict=True)}
+        partner["watches"] = dict(zip(peer_ids[i], peer_weights[i], strict=True))
+        partners.append(partner)
+    return partners
+
+
+def _random_withdrawal(
+    rng: np.random.Generator,
+    ids: list[str],
+    partners: list[dict],
+    withdrawn_share: float,
+    steps: int,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Withdrawal from a random share of the partners, its allocation redirected to up to
+    five others (shares below the freed total), and, on long horizons, a fixed sequence of
+    pressure, threat and offers so that every event kind is exercised."""
+    n = len(ids)
+    n_targets = max(1, round(withdrawn_share * n))
+    chosen = rng.permutation(n)
+    targets = np.sort(chosen[:n_targets])
+    recipients = np.sort(chosen[n_targets : n_targets + min(5, n - n_targets)])
+    allocation = np.array([p["allocation"] for p in partners])
+    freed = float(allocation[targets].sum())
+    redirect = {
+        ids[j]: float(np.floor(min(0.2, 0.5 * allocation[j] / freed) * 1e6) / 1e6)
+        for j in recipients
+    }
+    events = []
+    if steps > 24:
+        first = int(targets[0])
+        events = [
+            {"step": 12, "kind": "pressure", "partner": ids[int(chosen[-1])], "value": 0.6},
+            {"step": 18, "kind": "threat", "partner": ids[first], "value": 0.9},
+            {"step": 24, "kind": "offer", "partner": ids[first], "patron": RIVALS[0], "value": 0.9},
+            {"step": 36, "kind": "offer", "partner": ids[first], "patron": INCUMBENT, "value": 1.2},
+        ]
+    withdrawal = {
+        "level": 1.0,
+        "start": 3,
+        "ramp": 6,
+        "targets": [{"id": ids[j]} for j in targets],
+        "redirect": redirect,
+    }
+    return withdrawal, events
 
 
 def estimated_bytes(n_partners: int, degree: int) -> int:

@@ -51,32 +51,23 @@ def patron_states(
     return state.reset_index()
 
 
-def network(
-    results: Results,
-    step: int | None = None,
-    where: dict[str, Any] | None = None,
-    colors: dict[str, str] | None = None,
-) -> Figure:
-    """The alignment network at a step (default: the horizon): partners as nodes coloured by
-    their patron at that step (the majority over the runs shown, its share in the label),
-    arrows from each partner to those it watches, width by weight. Partners sit on a circle,
-    members of a group (the PMF factions) side by side, so arrows cross the middle rather
-    than knot there; the same batch always gives the same picture."""
-    import networkx as nx
-
-    step = results.steps if step is None else int(step)
-    if not 0 <= step <= results.steps:
-        raise InputError(
-            f"must be between 0 and the horizon {results.steps}, got {step}", source="--step"
-        )
-    partner_colours = colors or partner_colors(results.partners)
-    runs, where_label = select_runs(results, where)
-    states = patron_states(results, step, runs["run_id"].to_numpy())
+def majority_states(states: pd.DataFrame) -> dict[str, tuple[str, float]]:
+    """Each partner's most common state over the runs shown and its share; ties go to the
+    alphabetically first state, so the same batch always gives the same label."""
     majority = {}
     for pid, g in states.groupby("partner", sort=False):
         counts = g["state"].value_counts()
         top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-        majority[pid] = (top[0], top[1] / len(g))
+        majority[str(pid)] = (str(top[0]), top[1] / len(g))
+    return majority
+
+
+def _watch_graph(results: Results) -> tuple[Any, dict[str, np.ndarray]]:
+    """Who watches whom as a weighted digraph, and the node positions: a circle on which
+    members of a group (the PMF factions) sit side by side, so arrows cross the middle
+    rather than knot there."""
+    import networkx as nx
+
     resolved = {p["id"]: p for p in results.resolved["partners"]}
     graph = nx.DiGraph()
     graph.add_nodes_from(results.partners)
@@ -86,10 +77,10 @@ def network(
                 graph.add_edge(pid, other, weight=float(weight))
     group_of = {pid: resolved.get(pid, {}).get("group") or "" for pid in results.partners}
     ring = sorted(results.partners, key=lambda pid: (group_of[pid] or pid, pid))
-    pos = nx.circular_layout(nx.path_graph(ring))
+    return graph, nx.circular_layout(nx.path_graph(ring))
 
-    fig = new_figure(9.0, 7.5)
-    ax = fig.subplots()
+
+def _draw_arrows(ax: Any, graph: Any, pos: dict[str, Any]) -> None:
     for u, v, data in graph.edges(data=True):
         weight = data["weight"]
         ax.add_patch(
@@ -107,15 +98,23 @@ def network(
                 zorder=1,
             )
         )
-    pcolours = patron_colors(results)
-    nodes = results.partners
+
+
+def _draw_nodes(
+    ax: Any,
+    nodes: list[str],
+    pos: dict[str, np.ndarray],
+    majority: dict[str, tuple[str, float]],
+    fill: dict[str, str],
+    ring: dict[str, str],
+) -> None:
     xy = np.array([pos[p] for p in nodes])
     ax.scatter(
         xy[:, 0],
         xy[:, 1],
         s=900,
-        c=[pcolours.get(majority[p][0], "#999999") for p in nodes],
-        edgecolors=[partner_colours[p] for p in nodes],
+        c=[fill.get(majority[p][0], "#999999") for p in nodes],
+        edgecolors=[ring[p] for p in nodes],
         linewidths=3,
         zorder=2,
     )
@@ -131,12 +130,12 @@ def network(
             zorder=3,
             bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.0},
         )
-    shown = sorted(
-        {majority[p][0] for p in nodes},
-        key=lambda s: list(pcolours).index(s) if s in pcolours else 99,
-    )
+
+
+def _legend(ax: Any, shown_states: set[str], fill: dict[str, str]) -> None:
+    shown = sorted(shown_states, key=lambda s: list(fill).index(s) if s in fill else 99)
     handles: list[Artist] = [
-        Patch(facecolor=pcolours.get(s, "#999999"), edgecolor="0.3", label=s) for s in shown
+        Patch(facecolor=fill.get(s, "#999999"), edgecolor="0.3", label=s) for s in shown
     ]
     handles += [
         Line2D([], [], color="0.35", linewidth=0.5 + 5.0 * w, label=f"watches, weight {w:g}")
@@ -149,6 +148,35 @@ def network(
         loc="upper right",  # the corner the circle leaves free
         framealpha=0.9,
     )
+
+
+def network(
+    results: Results,
+    step: int | None = None,
+    where: dict[str, Any] | None = None,
+    colors: dict[str, str] | None = None,
+) -> Figure:
+    """The alignment network at a step (default: the horizon): partners as nodes coloured by
+    their patron at that step (the majority over the runs shown, its share in the label),
+    arrows from each partner to those it watches, width by weight. Partners sit on a circle,
+    members of a group (the PMF factions) side by side, so arrows cross the middle rather
+    than knot there; the same batch always gives the same picture."""
+    step = results.steps if step is None else int(step)
+    if not 0 <= step <= results.steps:
+        raise InputError(
+            f"must be between 0 and the horizon {results.steps}, got {step}", source="--step"
+        )
+    runs, where_label = select_runs(results, where)
+    majority = majority_states(patron_states(results, step, runs["run_id"].to_numpy()))
+    graph, pos = _watch_graph(results)
+    fill = patron_colors(results)
+
+    fig = new_figure(9.0, 7.5)
+    ax = fig.subplots()
+    _draw_arrows(ax, graph, pos)
+    nodes = list(results.partners)
+    _draw_nodes(ax, nodes, pos, majority, fill, colors or partner_colors(results.partners))
+    _legend(ax, {majority[p][0] for p in nodes}, fill)
     ax.set_xlim(-1.55, 1.95)
     ax.set_ylim(-1.45, 1.45)
     ax.set_aspect("equal")

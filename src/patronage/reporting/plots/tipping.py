@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 from patronage.analysis.stats import wilson_interval
@@ -29,26 +30,16 @@ from patronage.results.params import show_value
 # --- 3. tipping curve -------------------------------------------------------------------------
 
 
-def tipping_curve(
-    results: Results,
-    field: str | None = None,
-    colors: dict[str, str] | None = None,
-    partners: Sequence[str] | None = None,
-) -> Figure:
-    """P(realign by the horizon) against a swept field, per partner (all, or `partners`),
-    with Wilson 95% bands.
-
-    Without `field`: the batch's one swept field, or with two swept fields a heat map per
-    partner (P(realign) over the grid). A sampled (Latin hypercube) field is binned into ten
-    equal-width bins. Other swept fields are pooled, and the title says so.
-    """
-    colors = colors or partner_colors(results.partners)
-    drawn = list(partners) if partners is not None else results.partners
+def curve_field(results: Results, field: str | None) -> str | None:
+    """The field a tipping curve is drawn against: `field` when given (with or without its
+    "param." prefix), else the batch's one swept or sampled field. None means two swept
+    fields, drawn as a heat map; a batch that varies nothing, or several fields without a
+    choice, is refused."""
     sweeps = results.design.sweeps
     samples = results.design.samples
     if field is None:
         if len(sweeps) == 2:
-            return tipping_heatmap(results, list(sweeps), drawn)
+            return None
         if len(sweeps) == 1:
             field = next(iter(sweeps))
         elif not sweeps and len(samples) == 1:
@@ -70,26 +61,37 @@ def tipping_curve(
         raise InputError(
             f"not a swept or sampled field of this batch: {field}", source=str(results.path)
         )
+    return field
+
+
+def curve_points(results: Results, field: str) -> pd.DataFrame:
+    """Runs and realignments by the horizon per (partner, x): x is the swept value, or the
+    midpoint of one of ten equal-width bins of a sampled field's range."""
     col = f"param.{field}"
     finals = final_states(results)
-    binned = field in samples
-    if binned:
+    samples = results.design.samples
+    if field in samples:
         range_low, range_high = samples[field]
         edges = np.linspace(range_low, range_high, 11)
         idx = np.clip(np.digitize(finals[col].to_numpy(float), edges[1:-1]), 0, 9)
         finals["x"] = (edges[idx] + edges[idx + 1]) / 2
     else:
         finals["x"] = finals[col].astype(float)
-    pooled = [f for f in [*sweeps, *samples] if f != field]
-    grouped = (
+    return (
         finals.groupby(["partner", "x"], sort=True)
         .agg(runs=("run_id", "size"), k=("realigned", "sum"))
         .reset_index()
     )
-    fig = new_figure(8.0, 5.5)
-    ax = fig.subplots()
+
+
+def draw_curves(
+    ax, grouped: pd.DataFrame, partners: Sequence[str], colors: dict[str, str], xlabel: str
+) -> None:
+    """The curves of a `curve_points` table on an axes: P(realign) per partner with its
+    Wilson 95% band, partners that never realign named, the house labels and legend (shared
+    with the interactive page's tipping panel)."""
     at_zero = []
-    for pid in drawn:
+    for pid in partners:
         g = grouped[grouped["partner"] == pid]
         low, high = wilson_interval(g["k"], g["runs"])
         x = g["x"].to_numpy(float)
@@ -101,17 +103,43 @@ def tipping_curve(
             at_zero.append(pid)
     label_zero_lines(ax, at_zero, "never realign")
     ax.set_ylim(-0.02, 1.02)
-    xlabel = f"{field} ({'binned sampled value' if binned else 'swept value'})"
     style(ax, xlabel, "P(realign by the horizon)")
     partner_legend(ax)
+
+
+def tipping_curve(
+    results: Results,
+    field: str | None = None,
+    colors: dict[str, str] | None = None,
+    partners: Sequence[str] | None = None,
+) -> Figure:
+    """P(realign by the horizon) against a swept field, per partner (all, or `partners`),
+    with Wilson 95% bands.
+
+    Without `field`: the batch's one swept field, or with two swept fields a heat map per
+    partner (P(realign) over the grid). A sampled (Latin hypercube) field is binned into ten
+    equal-width bins. Other swept fields are pooled, and the title says so.
+    """
+    colors = colors or partner_colors(results.partners)
+    drawn = list(partners) if partners is not None else results.partners
+    chosen = curve_field(results, field)
+    if chosen is None:
+        return tipping_heatmap(results, list(results.design.sweeps), drawn)
+    grouped = curve_points(results, chosen)
+    fig = new_figure(8.0, 5.5)
+    ax = fig.subplots()
+    binned = chosen in results.design.samples
+    xlabel = f"{chosen} ({'binned sampled value' if binned else 'swept value'})"
+    draw_curves(ax, grouped, drawn, colors, xlabel)
     per = grouped.groupby("x")["runs"].first()
     runs_note = (
         f"{int(per.min())}" if per.min() == per.max() else f"{int(per.min())}-{int(per.max())}"
     )
+    pooled = [f for f in [*results.design.sweeps, *results.design.samples] if f != chosen]
     pooled_note = f"; pooled over {', '.join(pooled)}" if pooled else ""
     titled(
         fig,
-        f"Tipping curve: P(realign) against {field}",
+        f"Tipping curve: P(realign) against {chosen}",
         [
             f"{batch_label(results)}: {runs_note} runs per value, Wilson 95% bands{pooled_note}; "
             f"realigned by the horizon (step {results.steps}).",
