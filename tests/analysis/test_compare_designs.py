@@ -60,7 +60,7 @@ def grid(batch_root):
     """Two sweeps, each given in descending order: run order is not the table's order."""
     return make_batch(
         batch_root,
-        "grid",
+        "grid_descending",
         sweeps={"withdrawal.level": [1, 0], "withdrawal.start": [6, 0]},
         replicates=3,
     )
