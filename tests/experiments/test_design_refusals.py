@@ -62,6 +62,7 @@ def refusal(call, *args, **kwargs) -> str:
         ("withdrawal.level=0.5,0.5", "--sweep: withdrawal.level: values repeat in '0.5,0.5'"),
         ("name=a,b,a", "--sweep: name: values repeat in 'a,b,a'"),
         ("partners.assad.leaders=[a", "--sweep: partners.assad.leaders: cannot read value '[a'"),
+        ("x=!!bool maybe,1", "--sweep: x: cannot read value '!!bool maybe'"),
     ],
 )
 def test_sweep_refusals(text, expected):
