@@ -203,9 +203,8 @@ def _first_mistagged(
             return key, node
         return None
     if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            name = k.value if isinstance(k, yaml.ScalarNode) else str(k)
-            found = _first_mistagged(loader, k, key) or _first_mistagged(loader, v, (*key, name))
+        for k, v in node.value:  # a key that is not a scalar is refused as unhashable first
+            found = _first_mistagged(loader, k, key) or _first_mistagged(loader, v, (*key, k.value))
             if found:
                 return found
     if isinstance(node, yaml.SequenceNode):
