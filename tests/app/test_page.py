@@ -1,15 +1,18 @@
-"""The page in a real browser: title, controls, the ensemble panel, the live run, uploads.
+"""The page in a real browser: title, controls, the ensemble and tipping panels, the live
+run, uploads.
 
 Runs `patronage app` and drives it with Playwright (pytest-playwright) through the system's
 Chromium (Debian's `chromium`; Playwright's own browser download is not used), and skips,
 saying why, where none is installed. The tests share one page and run in file order (the
-slider test leaves the level at 0.7). The fixtures live here, not in a conftest.py: the
-suite's tests import `conftest` by name, and a second one would shadow it.
+slider test leaves the level at 0.7, the score test lowers Assad's loyalty). The fixtures
+live here, not in a conftest.py: the suite's tests import `conftest` by name, and a second
+one would shadow it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -46,6 +49,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SERVER_START_SECONDS = 60
+SHOWN: dict[str, str] = {}  # what one test saw on the shared page, for a later one
 
 
 def find_chromium() -> str | None:
@@ -165,6 +169,43 @@ def api_values(tmp_path: Path, level: float) -> dict[tuple[str, str], float]:
     return out
 
 
+def tipping_values(page) -> dict[tuple[str, float], float]:
+    """The tipping panel's P(realign) per (partner, level), from its table's data-value."""
+    page.locator(".tipping-table").wait_for(timeout=TIMEOUT)
+    cells = page.locator(".tipping-table td[data-level]")
+    out = {}
+    for i in range(cells.count()):
+        cell = cells.nth(i)
+        key = (cell.get_attribute("data-partner"), float(cell.get_attribute("data-level")))
+        out[key] = float(cell.get_attribute("data-value"))
+    return out
+
+
+def api_tipping(tmp_path: Path, overrides: list[str]) -> dict[tuple[str, float], float]:
+    """The same numbers from the Python API: the level swept over the panel's 11 levels,
+    200 replicates (common random numbers), seed 0: the tipping curve's points."""
+    from patronage.reporting.plots.tipping import curve_points
+
+    res = patronage.run_batch(
+        SCENARIO,
+        overrides=overrides,
+        sweeps={"withdrawal.level": [round(i / 10, 12) for i in range(11)]},
+        replicates=200,
+        seed=0,
+        engine="ensemble",
+        series_every=None,
+        out=tmp_path / "api",
+    )
+    points = curve_points(res, "withdrawal.level")
+    return {(row.partner, row.x): row.k / row.runs for row in points.itertuples(index=False)}
+
+
+def marked_level(page) -> set[str]:
+    """The levels of the tipping table's highlighted cells (the page's own level)."""
+    cells = page.locator(".tipping-table td.current-level")
+    return {cells.nth(i).get_attribute("data-level") for i in range(cells.count())}
+
+
 def test_title_and_controls(app_page):
     assert app_page.title() == "patronage: syria_withdrawal"
     # the bundled ramp is a range (drawn per run): a slider for each of low, mode and high
@@ -176,6 +217,16 @@ def test_title_and_controls(app_page):
         assert app_page.get_by_role("button", name=button, exact=True).count() == 1
     assert app_page.get_by_text("Download scenario (YAML)").count() == 1
     assert "the file's values" in app_page.locator(".ensemble-caption").inner_text()
+
+
+def test_tipping_panel_shows_the_sweep_of_the_settings(app_page, tmp_path):
+    shown = tipping_values(app_page)
+    assert len(shown) == 7 * 11  # every partner at every level
+    # data-value holds 6 decimals: equal to the API's numbers up to that rounding
+    assert shown == pytest.approx(api_tipping(tmp_path, []), abs=5e-7)
+    assert marked_level(app_page) == {"1"}  # the file's level, highlighted
+    assert app_page.locator(".tipping-panel img").count() == 1
+    SHOWN["tipping caption"] = app_page.locator(".tipping-caption").inner_text()
 
 
 def test_withdrawal_slider_updates_the_panel(app_page, tmp_path):
@@ -191,6 +242,19 @@ def test_withdrawal_slider_updates_the_panel(app_page, tmp_path):
     assert after != before
     # data-value holds 6 decimals: equal to the API's numbers up to that rounding
     assert after == pytest.approx(api_values(tmp_path / "after", 0.7), abs=5e-7)
+
+
+def test_the_level_moves_the_tipping_mark_not_its_numbers(app_page, tmp_path):
+    """The sweep replaces the page's level (left at 0.7 by the slider test): the panel marks
+    the new level and keeps its numbers, those of the file's values."""
+    caption = app_page.locator(".tipping-caption")
+    caption.filter(has_text="the page's level (0.7) dotted").wait_for(timeout=TIMEOUT)
+    assert marked_level(app_page) == {"0.7"}
+    # not recomputed: the caption still says when the first computation took, to 10 ms
+    first = SHOWN["tipping caption"].split("; for")[0]
+    assert caption.inner_text().split("; for")[0] == first
+    assert "for the file's values" in caption.inner_text()
+    assert tipping_values(app_page) == pytest.approx(api_tipping(tmp_path, []), abs=5e-7)
 
 
 def test_step_updates_counter_and_network(app_page):
@@ -262,6 +326,26 @@ def test_save_runs_a_batch_into_the_named_folder(app_page, tmp_path):
     assert (assad["status"] == "aligned").mean() == pytest.approx(
         panel_values(app_page)[("assad", "final_aligned")], abs=5e-7
     )
+
+
+def test_a_score_updates_the_tipping_panel(app_page, tmp_path):
+    """Assad's lowest loyalty 0.3 -> 0.1 (a ranged score: one slider per bound): the panel
+    is recomputed, for the new value and the level left at 0.7."""
+    before = tipping_values(app_page)
+    app_page.get_by_text("partners' scores", exact=True).click()
+    slider = app_page.locator(".control-partners-assad-loyalty-low [role=slider]")
+    slider.focus()
+    for _ in range(20):  # 0.30 -> 0.10 in steps of 0.01
+        slider.press("ArrowLeft")
+    caption = app_page.locator(".tipping-caption")
+    # the computation for the last value, not one of the values on the way there
+    caption.filter(has_text=re.compile(r"partners\.assad\.loyalty\.low=0\.1;")).wait_for(
+        timeout=TIMEOUT
+    )
+    after = tipping_values(app_page)
+    assert after != before
+    overrides = ["withdrawal.level=0.7", "partners.assad.loyalty.low=0.1"]
+    assert after == pytest.approx(api_tipping(tmp_path, overrides), abs=5e-7)
 
 
 def test_screenshot_is_not_blank(app_page, tmp_path):

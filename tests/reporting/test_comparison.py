@@ -83,6 +83,26 @@ def test_display_row():
     }
 
 
+@pytest.mark.parametrize("missing", [math.nan, None], ids=["nan", "none"])
+def test_display_of_a_row_without_runs_in_b(missing):
+    # B has no runs at this value (a narrower sweep): no difference, no test, no median; no
+    # run of A realigned: no median in A either. Missing numbers read as "-" whether NaN or
+    # None (as a frame built from JSON records holds them).
+    row = frame()
+    row = row.astype({c: object for c in ("diff", "diff_low", "diff_high", "p_value")})
+    row = row.astype({c: object for c in ("p_holm", "median_step_a", "median_step_b")})
+    row.loc[0, ["n_b", "k_b", "k_a"]] = 0
+    for column in ("diff", "diff_low", "diff_high", "p_value", "p_holm"):
+        row.loc[0, column] = missing
+    for column in ("median_step_a", "median_step_b"):
+        row.loc[0, column] = missing
+    row.loc[0, "test"] = "-"
+    shown = display(row).iloc[0]
+    assert shown["B"] == "-" and shown["B - A [95% CI]"] == "-"
+    assert shown["p"] == "-" and shown["p (Holm)"] == "-" and shown["median step B"] == "-"
+    assert shown["A"] == "0.000 (0/20)" and shown["median step A"] == "-"
+
+
 def test_notes_follow_the_table_and_markdown_but_not_data_formats():
     table = render_comparison(frame(), "table")
     assert table.endswith("\n\n* A: first\n* B: second")

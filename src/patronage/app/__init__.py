@@ -1,12 +1,14 @@
 """The interactive page (`patronage app`): explore a scenario live, with the ensemble's
-outcome probabilities recomputed as the controls move.
+outcome probabilities and tipping curves recomputed as the controls move.
 
 - `settings`: a loaded scenario and the values chosen on the page (dotted paths, as `--set`).
 - `ranges`: the slider bounds (the documented ranges), in one place.
 - `panel`: the computation behind the ensemble panel (N runs, cancellable).
+- `tipping`: the computation behind the tipping panel (P(realign) against the withdrawal
+  level: the runs of a batch sweeping it, cancellable).
 - `live`: one run of the Mesa engine stepped by the page.
-- `figures`: the network, traces and cumulative curves.
-- `controls`, `page`: the Solara components; `app.py` is what `solara run` serves.
+- `figures`: the network, traces, cumulative curves and tipping curves.
+- `controls`, `page`, `*_panel`: the Solara components; `app.py` is what `solara run` serves.
 
 Solara is an optional extra (`.[app]`); nothing here imports it until the page is served.
 """

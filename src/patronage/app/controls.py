@@ -82,7 +82,12 @@ def Slider(
 
 
 @solara.component
-def Controls(settings: solara.Reactive, runs: solara.Reactive, seed: solara.Reactive) -> None:
+def Controls(
+    settings: solara.Reactive,
+    runs: solara.Reactive,
+    seed: solara.Reactive,
+    tipping_runs: solara.Reactive,
+) -> None:
     """The side panel: runs, seed and one control per editable scenario input."""
     s = settings.value
     scenario = s.base.scenario
@@ -117,6 +122,7 @@ def Controls(settings: solara.Reactive, runs: solara.Reactive, seed: solara.Reac
             Slider(settings, f"coefficients.{name}", name, low, high)
     solara.Markdown("**Runs**")
     solara.InputInt("ensemble runs (N)", value=runs)
+    solara.InputInt("tipping runs per level", value=tipping_runs)
     solara.InputInt("seed", value=seed)
     with solara.Row():
         solara.Button("Reset to the file", on_click=lambda: settings.set(settings.value.reset()))

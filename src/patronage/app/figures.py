@@ -1,4 +1,4 @@
-"""The page's figures: the alignment network of the live run, its traces, the ensemble curves.
+"""The page's figures: the live run's network and traces, the ensemble and tipping curves.
 
 Matplotlib figures built without pyplot (as in reporting.plots), with the colours of
 `patronage plot`: partners by their sorted position, patrons by their position in the
@@ -18,7 +18,9 @@ from matplotlib.patches import FancyArrowPatch, Patch
 
 from patronage.app.live import PartnerState
 from patronage.app.panel import PanelStats
+from patronage.app.tipping import FIELD, TippingStats
 from patronage.reporting.plots.style import partner_colors, patron_palette
+from patronage.reporting.plots.tipping import draw_curves
 from patronage.scenario.schema import Scenario
 
 TRACED = ("loyalty", "trust", "dependence")
@@ -171,4 +173,22 @@ def cumulative(stats: PanelStats) -> Figure:
         fontsize=FONT + 1,
     )
     ax.legend(fontsize=FONT, loc="upper left")
+    return fig
+
+
+def tipping(stats: TippingStats, level: float | None) -> Figure:
+    """P(realign by the horizon) against the withdrawal level, with Wilson 95% bands: the
+    curves of `patronage plot`'s tipping curve, at the page's size; the page's own level
+    dotted (None: a range, not marked)."""
+    fig = _figure(7.0, 3.8, {"left": 0.09, "right": 0.75, "bottom": 0.12, "top": 0.92})
+    ax = fig.subplots()
+    colours = partner_colors(stats.partners)
+    draw_curves(ax, stats.points(), stats.partners, colours, f"{FIELD} (swept value)")
+    if level is not None:
+        ax.axvline(level, color="0.3", linestyle=":", linewidth=1.2, zorder=0)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_title(
+        f"P(realign by step {stats.horizon}), {stats.runs_per_level:,} runs per level",
+        fontsize=FONT + 1,
+    )
     return fig

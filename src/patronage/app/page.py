@@ -1,4 +1,4 @@
-"""The interactive page: scenario, controls, one live run and the ensemble panel.
+"""The interactive page: scenario, controls, one live run, the ensemble and tipping panels.
 
 Served by `patronage app` (or `solara run patronage/app/app.py`). The scenario comes from
 PATRONAGE_APP_SCENARIO (set by `patronage app SCENARIO`), a bundled file or an upload;
@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import solara
 
-from patronage.app import controls, panel
+from patronage.app import controls, panel, tipping
 from patronage.app.ensemble_panel import EnsemblePanel
 from patronage.app.live_panel import LivePanel
 from patronage.app.settings import (
@@ -26,6 +26,7 @@ from patronage.app.settings import (
     load_bundled,
     load_uploaded,
 )
+from patronage.app.tipping_panel import TippingPanel
 from patronage.errors import InputError
 
 SCENARIO_ENV = "PATRONAGE_APP_SCENARIO"
@@ -64,6 +65,7 @@ def Page() -> None:
     message = solara.use_reactive("")  # the last one-line error (bad file, refused value)
     runs = solara.use_reactive(panel.DEFAULT_RUNS)
     seed = solara.use_reactive(0)
+    tipping_runs = solara.use_reactive(tipping.DEFAULT_RUNS_PER_LEVEL)
     current = settings.value
     edited, problem = solara.use_memo(lambda: _validated(current), [current])
     good = solara.use_reactive(edited)  # the last valid edit: what the panels show
@@ -79,14 +81,16 @@ def Page() -> None:
     with solara.Columns([1, 3], style={"padding": "4px"}):
         with solara.Card("patronage", subtitle=title, classes=["controls-card"]):
             ScenarioPicker(settings, message)
-            controls.Controls(settings, runs, seed)
+            controls.Controls(settings, runs, seed, tipping_runs)
         with solara.Column():
             with solara.Div(classes=["page-message"]):
                 if message.value or problem:
                     solara.Error(message.value or problem)
             with solara.Columns([2, 3]):
                 LivePanel(good.value, seed.value)
-                EnsemblePanel(good.value, current, runs.value, seed.value)
+                with solara.Column():
+                    EnsemblePanel(good.value, current, runs.value, seed.value)
+                    TippingPanel(good.value, current, tipping_runs.value, seed.value)
 
 
 CSS = """
@@ -95,7 +99,10 @@ CSS = """
 .ensemble-table td, .ensemble-table th, .events-table td, .events-table th {
     padding: 1px 4px; text-align: right; border-bottom: 1px solid #eee; }
 .ensemble-table small { color: #666; white-space: nowrap; }
-.ensemble-panel { overflow-x: auto; }
+.ensemble-panel, .tipping-panel { overflow-x: auto; }
+.tipping-table { border-collapse: collapse; font-size: 11px; }
+.tipping-table td, .tipping-table th { padding: 1px 3px; text-align: right; }
+.tipping-table .current-level { background: #e8eef8; font-weight: bold; }
 .events-wrap { max-height: 220px; overflow-y: auto; }
 """
 

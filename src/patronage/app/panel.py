@@ -94,8 +94,8 @@ def compute(
         plan = single_plan(loaded, ids)
         outcomes = run_plan(plan, seed, steps=horizon, series_every=None).outcomes
         row = outcomes.column("run_id").to_numpy()
-        col = _codes(outcomes.column("partner"), partners)
-        status[row, col] = _codes(outcomes.column("status"), list(STATUSES))
+        col = label_codes(outcomes.column("partner"), partners)
+        status[row, col] = label_codes(outcomes.column("status"), list(STATUSES))
         realign[row, col] = _steps(outcomes.column("realign_step"))
         collapse[row, col] = _steps(outcomes.column("collapse_step"))
     if cancelled():
@@ -118,7 +118,7 @@ def compute(
     )
 
 
-def _codes(column: pa.ChunkedArray, labels: list[str]) -> np.ndarray:
+def label_codes(column: pa.ChunkedArray, labels: list[str]) -> np.ndarray:
     """A text column (dictionary-encoded or not) as indices into `labels`."""
     array = column.combine_chunks()
     if not pa.types.is_dictionary(array.type):

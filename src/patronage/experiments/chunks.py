@@ -30,6 +30,7 @@ __all__ = [
     "plan_for",
     "remember",
     "run_chunk",
+    "task_plan",
 ]
 
 
@@ -100,15 +101,29 @@ def loaded_for(text: str, source: str, overrides: tuple[str, ...]) -> LoadedScen
 
 def plan_for(job: Job, task: ChunkTask) -> RunPlan:
     """The runs of a chunk as an engine's RunPlan: ids, streams, design points."""
+    loaded = loaded_for(job.text, job.source, job.overrides)
+    return task_plan(loaded, task, job.replicates, job.streams, job.numeric)
+
+
+def task_plan(
+    loaded: LoadedScenario,
+    task: ChunkTask,
+    replicates: int,
+    streams: str,
+    numeric: dict[str, bool] | None = None,
+) -> RunPlan:
+    """A chunk's runs of an already loaded scenario: run k is replicate k % replicates of
+    point k // replicates, seeded by its stream (rng/seeds.py). The page computes its panels
+    with this, so they run what a batch of the same design runs."""
     order = sorted(task.points)
     slot = {p: k for k, p in enumerate(order)}
     return RunPlan(
-        loaded_for(job.text, job.source, job.overrides),
+        loaded,
         task.run_ids,
-        tuple(stream_id(r, job.replicates, job.streams) for r in task.run_ids),
-        tuple(slot[r // job.replicates] for r in task.run_ids),
+        tuple(stream_id(r, replicates, streams) for r in task.run_ids),
+        tuple(slot[r // replicates] for r in task.run_ids),
         tuple(task.points[p] for p in order),
-        dict(job.numeric),
+        dict(numeric or {}),
     )
 
 

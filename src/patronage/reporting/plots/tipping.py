@@ -84,6 +84,29 @@ def curve_points(results: Results, field: str) -> pd.DataFrame:
     )
 
 
+def draw_curves(
+    ax, grouped: pd.DataFrame, partners: Sequence[str], colors: dict[str, str], xlabel: str
+) -> None:
+    """The curves of a `curve_points` table on an axes: P(realign) per partner with its
+    Wilson 95% band, partners that never realign named, the house labels and legend (shared
+    with the interactive page's tipping panel)."""
+    at_zero = []
+    for pid in partners:
+        g = grouped[grouped["partner"] == pid]
+        low, high = wilson_interval(g["k"], g["runs"])
+        x = g["x"].to_numpy(float)
+        ax.fill_between(x, low, high, color=colors[pid], alpha=0.12, linewidth=0)
+        ax.plot(
+            x, (g["k"] / g["runs"]).to_numpy(), marker="o", color=colors[pid], label=pid, lw=1.8
+        )
+        if not g["k"].any():
+            at_zero.append(pid)
+    label_zero_lines(ax, at_zero, "never realign")
+    ax.set_ylim(-0.02, 1.02)
+    style(ax, xlabel, "P(realign by the horizon)")
+    partner_legend(ax)
+
+
 def tipping_curve(
     results: Results,
     field: str | None = None,
@@ -105,23 +128,9 @@ def tipping_curve(
     grouped = curve_points(results, chosen)
     fig = new_figure(8.0, 5.5)
     ax = fig.subplots()
-    at_zero = []
-    for pid in drawn:
-        g = grouped[grouped["partner"] == pid]
-        low, high = wilson_interval(g["k"], g["runs"])
-        x = g["x"].to_numpy(float)
-        ax.fill_between(x, low, high, color=colors[pid], alpha=0.12, linewidth=0)
-        ax.plot(
-            x, (g["k"] / g["runs"]).to_numpy(), marker="o", color=colors[pid], label=pid, lw=1.8
-        )
-        if not g["k"].any():
-            at_zero.append(pid)
-    label_zero_lines(ax, at_zero, "never realign")
-    ax.set_ylim(-0.02, 1.02)
     binned = chosen in results.design.samples
     xlabel = f"{chosen} ({'binned sampled value' if binned else 'swept value'})"
-    style(ax, xlabel, "P(realign by the horizon)")
-    partner_legend(ax)
+    draw_curves(ax, grouped, drawn, colors, xlabel)
     per = grouped.groupby("x")["runs"].first()
     runs_note = (
         f"{int(per.min())}" if per.min() == per.max() else f"{int(per.min())}-{int(per.max())}"
