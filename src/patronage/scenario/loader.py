@@ -69,8 +69,8 @@ def from_text(text: str, source: str, overrides: tuple[str, ...] = ()) -> Loaded
     data, lines = parse_yaml(text, source)
     touched: list[PathKey] = []
     for override in overrides:
-        dotted, value = split_override(override, source)
-        data = apply_override(data, dotted, value, source, touched)
+        dotted, value = split_override(override)
+        data = apply_override(data, dotted, value, touched)
     ranges: tuple[RangedInput, ...] = ()
     if "low" in text or overrides:  # a range has a low: most files are read without a walk
         try:

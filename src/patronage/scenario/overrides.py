@@ -24,8 +24,9 @@ PathKey = tuple[str | int, ...]
 TAG_ERRORS = (ValueError, TypeError, LookupError, AttributeError, ArithmeticError)
 
 
-def split_override(text: str, source: str = "--set") -> tuple[str, Any]:
-    """Split `path=value`; the value is read as YAML (numbers, lists, strings)."""
+def split_override(text: str) -> tuple[str, Any]:
+    """Split `path=value`; the value is read as YAML (numbers, lists, strings). Errors name
+    `--set`, where overrides come from."""
     if "=" not in text:
         raise InputError(f"expected PATH=VALUE, got '{text}'", source="--set")
     dotted, raw = text.split("=", 1)
@@ -49,7 +50,6 @@ def apply_override(
     data: dict[str, Any],
     dotted: str,
     value: Any,
-    source: str = "--set",
     touched: list[PathKey] | None = None,
 ) -> dict[str, Any]:
     """Return a copy of `data` with the field at `dotted` set; list items are named by id.
