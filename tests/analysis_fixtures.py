@@ -56,6 +56,8 @@ def make_batch(
     *,
     sets: tuple[str, ...] = (),
     sweeps: dict | None = None,
+    samples: dict | None = None,
+    n_samples: int = 0,
     replicates: int = REPS,
     seed: int = 0,
     steps: int = STEPS,
@@ -65,8 +67,31 @@ def make_batch(
     """A small batch of a scenario, built once per session (cached by name)."""
     out = root / name
     if not (out / "manifest.json").exists():
-        design = Design(sweeps=sweeps or {}, replicates=replicates, seed=seed)
+        design = Design(
+            sweeps=sweeps or {},
+            samples=samples or {},
+            n_samples=n_samples,
+            replicates=replicates,
+            seed=seed,
+        )
         run_batch(
             load(scenario, list(sets)), design, out, steps=steps, series_every=every, progress=False
         )
     return open_results(out)
+
+
+def variant(results: Results, keep_runs=None, **changes) -> Results:
+    """A copy of a batch as compare sees it, with some runs gone (as if they had failed) or
+    its manifest changed: the tables stay those of the folder."""
+    in_design = {k: changes.pop(k) for k in ("replicates", "sweeps") if k in changes}
+    manifest = results.manifest.model_copy(deep=True, update=changes)
+    if in_design:
+        design = manifest.design.model_copy(update=in_design)
+        manifest = manifest.model_copy(update={"design": design})
+    out = Results(results.path, manifest)
+    runs = results.runs if keep_runs is None else results.runs[keep_runs(results.runs)]
+    out.__dict__["runs"] = runs.reset_index(drop=True)  # cached_property: set what it holds
+    kept = runs["run_id"]
+    out.__dict__["events"] = results.events[results.events["run_id"].isin(kept)]
+    out.__dict__["outcomes"] = results.outcomes[results.outcomes["run_id"].isin(kept)]
+    return out

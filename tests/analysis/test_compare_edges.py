@@ -10,7 +10,7 @@ import math
 
 import pandas as pd
 import pytest
-from analysis_fixtures import REPS, STEPS
+from analysis_fixtures import REPS, STEPS, variant
 
 from patronage.analysis.compare import compare, notes
 from patronage.analysis.matching import pairing
@@ -46,23 +46,6 @@ def holm_note(n: int) -> str:
         "diff = p_b - p_a with a 95% interval; p_holm: p-values Holm-adjusted across all "
         f"{n} rows of this table"
     )
-
-
-def variant(results: Results, keep_runs=None, **changes) -> Results:
-    """A copy of a batch as compare sees it, with some runs gone (as if they had failed) or
-    its manifest changed: the tables stay those of the folder."""
-    in_design = {k: changes.pop(k) for k in ("replicates", "sweeps") if k in changes}
-    manifest = results.manifest.model_copy(deep=True, update=changes)
-    if in_design:
-        design = manifest.design.model_copy(update=in_design)
-        manifest = manifest.model_copy(update={"design": design})
-    out = Results(results.path, manifest)
-    runs = results.runs if keep_runs is None else results.runs[keep_runs(results.runs)]
-    out.__dict__["runs"] = runs.reset_index(drop=True)  # cached_property: set what it holds
-    kept = runs["run_id"]
-    out.__dict__["events"] = results.events[results.events["run_id"].isin(kept)]
-    out.__dict__["outcomes"] = results.outcomes[results.outcomes["run_id"].isin(kept)]
-    return out
 
 
 # --- pairing ----------------------------------------------------------------------------------

@@ -136,6 +136,43 @@ FILE_CASES = [
         "{path}:2: name: 'name' is given twice",
         id="top-key-twice",
     ),
+    # an explicit tag the value does not fit: PyYAML raises a plain Python error, not a
+    # YAMLError; each kind of error it raises has a row
+    pytest.param(
+        edit("steps: 12", "steps: !!int soon"),
+        "{path}:2: steps: invalid YAML: 'soon' is not a valid !!int",
+        id="tag-int",
+    ),
+    pytest.param(
+        edit("steps: 12", "steps: !!int ''"),
+        "{path}:2: steps: invalid YAML: '' is not a valid !!int",
+        id="tag-int-empty",
+    ),
+    pytest.param(
+        edit("loyalty: 0.9", "loyalty: !!bool maybe"),
+        "{path}:12: partners[1].loyalty: invalid YAML: 'maybe' is not a valid !!bool",
+        id="tag-bool",
+    ),
+    pytest.param(
+        edit("name: tiny", "name: !!timestamp soon"),
+        "{path}:1: name: invalid YAML: 'soon' is not a valid !!timestamp",
+        id="tag-timestamp",
+    ),
+    pytest.param(
+        edit("watches: {assad: 0.5}", "watches: {assad: !!float x}"),
+        "{path}:14: partners[1].watches.assad: invalid YAML: 'x' is not a valid !!float",
+        id="tag-in-a-flow-mapping",
+    ),
+    pytest.param(
+        edit("  - id: russia", "  - id: russia\n    leaders: [a, !!int b]"),
+        "{path}:7: patrons[1].leaders[1]: invalid YAML: 'b' is not a valid !!int",
+        id="tag-in-a-list",
+    ),
+    pytest.param(
+        edit("steps: 12", "!!int twelve: 12"),
+        "{path}:2: invalid YAML: 'twelve' is not a valid !!int",
+        id="tag-on-a-key",
+    ),
 ]
 
 
@@ -573,6 +610,9 @@ SET_CASES = [
     pytest.param(" =0.5", "--set: expected PATH=VALUE, got ' =0.5'", id="blank-path"),
     pytest.param("name=[a", "--set: name: cannot read value '[a'", id="bad-yaml-value"),
     pytest.param(
+        "steps=!!int soon", "--set: steps: cannot read value '!!int soon'", id="bad-tag-value"
+    ),
+    pytest.param(
         "steps.x=1", "--set: steps.x: 'steps' is a value, not a section", id="into-a-value"
     ),
     pytest.param(
@@ -622,6 +662,12 @@ SET_CASES = [
         id="closing-bracket-only",
     ),
     pytest.param(
+        "partners[0.loyalty=1",
+        "--set: partners[0.loyalty: list items are named by their id, not by [index]: write "
+        "partners[0.loyalty",
+        id="opening-bracket-only",
+    ),
+    pytest.param(
         "partners.hezbollah.loyalty=1.4",
         "{path} (--set): partners[1].loyalty: must be between 0 and 1, got 1.4",
         id="bad-value",
@@ -650,6 +696,23 @@ SET_CASES = [
         f"(allowed: {allowed(Withdrawal)})",
         id="unknown-field",
     ),
+    pytest.param(
+        "no.such.field=1",
+        f"{{path}} (--set): no: unknown field 'no' (allowed: {allowed(Scenario)})",
+        id="unknown-section-it-creates",
+    ),
+    # a range written by --set is checked, and blamed, like any value it writes
+    pytest.param(
+        "partners.assad.loyalty={low: 0.9, high: 0.1}",
+        "{path} (--set): partners[0].loyalty: a range needs low <= high, got low 0.9, high 0.1",
+        id="range-upside-down",
+    ),
+    pytest.param(
+        "partners.assad.loyalty={low: 0.5, high: 1.5}",
+        "{path} (--set): partners[0].loyalty: must be between 0 and 1, got 1.5 (at the range's "
+        "high)",
+        id="range-past-a-bound",
+    ),
 ]
 
 
@@ -665,6 +728,16 @@ def test_an_error_in_the_file_is_still_blamed_on_its_line(tmp_path):
     path.write_text(edit("loyalty: 0.9", "loyalty: 1.4"))
     assert refusal(path, ("steps=5", "partners.assad.loyalty=0.2")) == (
         f"{path}:12: partners[1].loyalty: must be between 0 and 1, got 1.4"
+    )
+
+
+def test_an_unknown_field_in_the_file_is_still_blamed_on_its_line(tmp_path):
+    """An override elsewhere does not take the blame for the file's own misspelt field."""
+    path = tmp_path / "scenario.yaml"
+    path.write_text(edit("  level: 1.0", "  levle: 1.0"))
+    assert refusal(path, ("steps=5",)) == (
+        f"{path}:16: withdrawal.levle: unknown field 'levle'; did you mean 'level'? "
+        f"(allowed: {allowed(Withdrawal)})"
     )
 
 

@@ -95,11 +95,6 @@ def _distribution(patrons: pd.Series) -> str:
     return ", ".join(f"{name} {count / total:.2f}" for name, count in items)
 
 
-def _median(values: pd.Series) -> float:
-    values = values.dropna()
-    return float(values.median()) if len(values) else math.nan
-
-
 # --- compare ----------------------------------------------------------------------------------
 
 
@@ -151,42 +146,10 @@ def compare(
     use_pairs = can_pair if paired is None else bool(paired)
     if paired is False and can_pair:
         reason = "unpaired comparison asked for, although " + reason
-    joined = oa.iloc[:0]
-    if use_pairs:
-        joined = oa.merge(
-            ob[["run_id", "partner", *OUTCOMES, "realign_step", "collapse_step", "new_patron"]],
-            on=["run_id", "partner"],
-            suffixes=("_a", "_b"),
-        )
-        dropped = len(oa) + len(ob) - 2 * len(joined)
-        if dropped:
-            notes.append(
-                f"{dropped} run-partner rows without a pair in the other batch (failed runs) "
-                "were left out"
-            )
-
-    keys = [*cols, "partner"]
-    order = {p: i for i, p in enumerate(partners)}
-    groups_a = dict(iter(oa.groupby(keys, sort=False))) if len(oa) else {}
-    groups_b = dict(iter(ob.groupby(keys, sort=False))) if len(ob) else {}
-    groups_j = dict(iter(joined.groupby(keys, sort=False))) if use_pairs and len(joined) else {}
-    all_keys = list(dict.fromkeys([*groups_a, *groups_b]))
-    all_keys.sort(key=lambda k: (*(k[:-1] if isinstance(k, tuple) else ()), order[_partner(k)]))
-    rows = []
-    for key in all_keys:
-        sweep_values = dict(zip(cols, key[:-1], strict=True)) if isinstance(key, tuple) else {}
-        for outcome in OUTCOMES:
-            row: dict[str, Any] = {**sweep_values, "partner": _partner(key), "outcome": outcome}
-            if use_pairs:
-                row.update(_paired_row(groups_j.get(key, joined.iloc[:0]), outcome))
-            else:
-                ga = groups_a.get(key, oa.iloc[:0])
-                gb = groups_b.get(key, ob.iloc[:0])
-                row.update(_unpaired_row(ga, gb, outcome))
-            rows.append(row)
-
+    joined = _pairs(oa, ob, notes) if use_pairs else None
+    rows = _rows(oa, ob, cols, joined)
     frame = pd.DataFrame(rows, columns=[*cols, *COLUMNS])
-    frame["p_holm"] = holm(frame["p_value"].to_numpy(float))
+    frame["p_holm"] = holm(frame["p_value"])
     for col in ("n_a", "k_a", "n_b", "k_b"):
         frame[col] = frame[col].astype("int64")
     n_tests = int(frame["p_value"].notna().sum())
@@ -207,6 +170,52 @@ def compare(
         ],
     )
     return frame
+
+
+def _pairs(oa: pd.DataFrame, ob: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """Run k of A joined with run k of B (per partner); a note counts the rows left without
+    a pair (runs that failed in one batch)."""
+    joined = oa.merge(
+        ob[["run_id", "partner", *OUTCOMES, "realign_step", "collapse_step", "new_patron"]],
+        on=["run_id", "partner"],
+        suffixes=("_a", "_b"),
+    )
+    dropped = len(oa) + len(ob) - 2 * len(joined)
+    if dropped:
+        notes.append(
+            f"{dropped} run-partner rows without a pair in the other batch (failed runs) "
+            "were left out"
+        )
+    return joined
+
+
+def _rows(
+    oa: pd.DataFrame,
+    ob: pd.DataFrame,
+    cols: list[str],
+    joined: pd.DataFrame | None,
+) -> list[dict[str, Any]]:
+    """One row per (swept values, partner, outcome), in the order of the swept values and
+    then of the partners (whose canonical order is sorted): from the pairs in `joined` when
+    given, else from A and B apart. A key that one batch lacks (all its runs there failed)
+    gives a row with n = 0."""
+    keys = [*cols, "partner"]
+    groups_a = dict(iter(oa.groupby(keys)))  # keys are tuples (swept values..., partner)
+    groups_b = dict(iter(ob.groupby(keys)))
+    all_keys = sorted({*groups_a, *groups_b})
+    groups_j = {} if joined is None else dict(iter(joined.groupby(keys)))
+    rows = []
+    for key in all_keys:
+        for outcome in OUTCOMES:
+            row: dict[str, Any] = {**dict(zip(keys, key, strict=True)), "outcome": outcome}
+            if joined is not None:
+                row.update(_paired_row(groups_j.get(key, joined.iloc[:0]), outcome))
+            else:
+                ga = groups_a.get(key, oa.iloc[:0])
+                gb = groups_b.get(key, ob.iloc[:0])
+                row.update(_unpaired_row(ga, gb, outcome))
+            rows.append(row)
+    return rows
 
 
 def _common_partners(
@@ -270,7 +279,8 @@ def _paired_row(gj: pd.DataFrame, outcome: str) -> dict[str, Any]:
     b_only = int((~xa & xb).sum())
     neither = n - both - a_only - b_only
     diff, low, high = newcombe_paired(both, b_only, a_only, neither)
-    p, test = mcnemar_test(a_only, b_only)
+    # no pairs (every run of one batch failed here): no test, as for an empty unpaired sample
+    p, test = mcnemar_test(a_only, b_only) if n else (math.nan, "-")
     counts = {"n_a": n, "k_a": int(xa.sum()), "n_b": n, "k_b": int(xb.sum())}
     return _row(
         counts,
@@ -326,8 +336,8 @@ def _row(
         "paired": paired,
         "test": test[1],
         "p_value": test[0],
-        "median_step_a": _median(steps[0]),
-        "median_step_b": _median(steps[1]),
+        "median_step_a": float(steps[0].median()),  # NaN skipped; NaN when no run had it
+        "median_step_b": float(steps[1].median()),
         "new_patrons_a": _distribution(new_patrons[0]) if realign else "-",
         "new_patrons_b": _distribution(new_patrons[1]) if realign else "-",
     }
@@ -345,10 +355,6 @@ def _method(use_pairs: bool, reason: str) -> str:
         "unpaired: two-proportion z test (Fisher's exact test where an expected count is "
         "below 5) and Newcombe's (1998) hybrid score interval (method 10), because " + reason
     )
-
-
-def _partner(key: Any) -> str:
-    return key[-1] if isinstance(key, tuple) else key
 
 
 def _describe(results: Results) -> str:

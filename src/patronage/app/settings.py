@@ -46,7 +46,7 @@ class Settings:
     def _data(self) -> dict[str, Any]:
         data = parse_yaml(self.base.text, self.base.source)[0]
         for path, value in self.chosen.items():
-            data = apply_override(data, path, value, source=self.base.source)
+            data = apply_override(data, path, value)
         return data
 
     def overrides(self) -> tuple[str, ...]:

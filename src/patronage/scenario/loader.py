@@ -22,7 +22,13 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from patronage.errors import InputError, listed
-from patronage.scenario.overrides import PathKey, apply_override, assign, split_override
+from patronage.scenario.overrides import (
+    TAG_ERRORS,
+    PathKey,
+    apply_override,
+    assign,
+    split_override,
+)
 from patronage.scenario.ranges import RangedInput, RangeProblem, at_extremes, split_ranges
 from patronage.scenario.schema import NONE_PATRON, Scenario
 
@@ -63,8 +69,8 @@ def from_text(text: str, source: str, overrides: tuple[str, ...] = ()) -> Loaded
     data, lines = parse_yaml(text, source)
     touched: list[PathKey] = []
     for override in overrides:
-        dotted, value = split_override(override, source)
-        data = apply_override(data, dotted, value, source, touched)
+        dotted, value = split_override(override)
+        data = apply_override(data, dotted, value, touched)
     ranges: tuple[RangedInput, ...] = ()
     if "low" in text or overrides:  # a range has a low: most files are read without a walk
         try:
@@ -149,7 +155,7 @@ def parse_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[PathKey, in
             )
         lines: dict[PathKey, int] = {}
         _index_lines(node, (), lines, set(), source)
-        data = loader.construct_document(node)
+        data = _construct(loader, node, source)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -165,6 +171,48 @@ def parse_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[PathKey, in
         loader.dispose()
     _check_top(data, source)
     return data, lines
+
+
+def _construct(loader: Any, node: yaml.Node, source: str) -> Any:
+    """The data of the composed nodes; a value its explicit tag does not fit (`!!int soon`)
+    is refused with its line and field (the constructors raise plain Python errors)."""
+    try:
+        return loader.construct_document(node)
+    except TAG_ERRORS:
+        found = _first_mistagged(loader, node, ())
+        if found is None:  # not a tagged value: a bug, keep its traceback
+            raise
+        key, scalar = found
+        tag = scalar.tag.replace("tag:yaml.org,2002:", "!!")
+        raise InputError(
+            f"invalid YAML: {scalar.value!r} is not a valid {tag}",
+            source=source,
+            line=scalar.start_mark.line + 1,
+            field=format_path(key),
+        ) from None
+
+
+def _first_mistagged(
+    loader: Any, node: yaml.Node, key: PathKey
+) -> tuple[PathKey, yaml.ScalarNode] | None:
+    """The first scalar, in file order, that its tag's constructor cannot read."""
+    if isinstance(node, yaml.ScalarNode):
+        try:
+            loader.yaml_constructors[node.tag](loader, node)
+        except TAG_ERRORS:
+            return key, node
+        return None
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:  # a key that is not a scalar is refused as unhashable first
+            found = _first_mistagged(loader, k, key) or _first_mistagged(loader, v, (*key, k.value))
+            if found:
+                return found
+    if isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            found = _first_mistagged(loader, item, (*key, i))
+            if found:
+                return found
+    return None
 
 
 def _parse_json(text: str, source: str) -> dict[str, Any]:

@@ -18,9 +18,15 @@ from patronage.scenario.paths import list_index
 
 PathKey = tuple[str | int, ...]
 
+# What PyYAML's safe constructors raise, as plain Python errors rather than YAMLError, for a
+# value its explicit tag does not fit: `!!int soon` (ValueError), `!!bool maybe` (KeyError),
+# `!!int ''` (IndexError), `!!timestamp soon` (AttributeError).
+TAG_ERRORS = (ValueError, TypeError, LookupError, AttributeError, ArithmeticError)
 
-def split_override(text: str, source: str = "--set") -> tuple[str, Any]:
-    """Split `path=value`; the value is read as YAML (numbers, lists, strings)."""
+
+def split_override(text: str) -> tuple[str, Any]:
+    """Split `path=value`; the value is read as YAML (numbers, lists, strings). Errors name
+    `--set`, where overrides come from."""
     if "=" not in text:
         raise InputError(f"expected PATH=VALUE, got '{text}'", source="--set")
     dotted, raw = text.split("=", 1)
@@ -35,7 +41,7 @@ def parse_value(raw: str, dotted: str, option: str = "--set") -> Any:
     (`option`: --set, --sweep)."""
     try:
         value = yaml.safe_load(raw)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, *TAG_ERRORS):
         raise InputError(f"cannot read value '{raw}'", source=option, field=dotted) from None
     return raw if value is None and raw.strip() not in ("", "null", "~") else value
 
@@ -44,7 +50,6 @@ def apply_override(
     data: dict[str, Any],
     dotted: str,
     value: Any,
-    source: str = "--set",
     touched: list[PathKey] | None = None,
 ) -> dict[str, Any]:
     """Return a copy of `data` with the field at `dotted` set; list items are named by id.
