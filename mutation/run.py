@@ -45,7 +45,7 @@ class Tally:
     killed: int = 0
     equivalent: list[str] = field(default_factory=list)
     survived: list[str] = field(default_factory=list)
-    stale: list[str] = field(default_factory=list)  # listed as equivalent, yet killed
+    stale: list[str] = field(default_factory=list)  # listed as equivalent, yet killed or gone
     seconds: float = 0.0
 
     @property
@@ -117,20 +117,29 @@ def run_module(name: str, module: dict, base: dict, jobs: int, known: dict[str, 
     (folder / "seconds").write_text(f"{seconds:.1f}\n")
     if done.returncode != 0:
         raise SystemExit(f"mutmut failed for {name}; see {folder / 'run.log'}")
-    return tally_module(name, known)
+    return tally_module(name, module, known)
 
 
-def tally_module(name: str, known: dict[str, str]) -> Tally:
-    """Count the results of the last run in a module's work folder."""
+def dotted(module: dict) -> str:
+    """The module's import name, the prefix of its mutants' names (src/a/b.py -> a.b)."""
+    return module["path"].removeprefix("src/").removesuffix(".py").replace("/", ".")
+
+
+def tally_module(name: str, module: dict, known: dict[str, str]) -> Tally:
+    """Count the results of the last run in a module's work folder. An entry of
+    equivalent.toml for this module that names no mutant (its function changed or went) is
+    stale, like one that was killed."""
     folder = WORK / name
     seconds = folder / "seconds"
     tally = Tally(name, seconds=float(seconds.read_text()) if seconds.exists() else 0.0)
     listing = mutmut(folder, "results", "--all", "true").stdout
+    seen = set()
     for line in listing.splitlines():
         match = RESULT_LINE.match(line)
         if not match:
             continue
         mutant, status = match.groups()
+        seen.add(mutant)
         if status in KILLED:
             tally.killed += 1
             if mutant in known:
@@ -139,6 +148,9 @@ def tally_module(name: str, known: dict[str, str]) -> Tally:
             tally.equivalent.append(mutant)
         else:
             tally.survived.append(f"{mutant} ({status})")
+    prefix = dotted(module) + "."
+    gone = [m for m in known if m.startswith(prefix) and m not in seen]
+    tally.stale += [f"{m} (no such mutant)" for m in gone]
     return tally
 
 
@@ -162,7 +174,10 @@ def report(tallies: list[Tally]) -> str:
             )
             lines += [f"  {s}" for s in t.survived]
         if t.stale:
-            lines.append("\nListed as equivalent but killed (remove from equivalent.toml):")
+            lines.append(
+                f"\nListed as equivalent in {t.module} but killed or gone (re-judge them in "
+                "equivalent.toml):"
+            )
             lines += [f"  {s}" for s in t.stale]
     return "\n".join(lines)
 
@@ -185,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     tallies = []
     for name in args.modules or list(modules):
         if args.table:
-            tallies.append(tally_module(name, known))
+            tallies.append(tally_module(name, modules[name], known))
             continue
         print(f"== {name}: mutating {modules[name]['path']}", flush=True)
         tally = run_module(name, modules[name], base, args.jobs, known)
