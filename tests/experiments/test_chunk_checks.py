@@ -13,7 +13,13 @@ import pyarrow.parquet as pq
 import pytest
 from batch_fixtures import FAST, SYRIA, manifest, run_cli, stopped_batch, table_bytes
 
-from patronage.experiments.chunkfiles import chunk_path, read_checked, read_journal
+from patronage.experiments.chunkfiles import (
+    ROW_GROUP,
+    chunk_path,
+    read_checked,
+    read_journal,
+    row_group_rows,
+)
 from patronage.experiments.chunks import ChunkTask
 from patronage.results.store import TABLES, file_sha256
 
@@ -114,3 +120,34 @@ def test_verify_notices_duplicated_and_missing_run_ids(reference, tmp_path):
     assert result.code == 1
     assert f"{folder}: runs.parquet holds run ids twice or more (1: 20)" in result.err_lines
     assert f"{folder}: runs.parquet lacks run ids that did not fail (1: 7)" in result.err_lines
+
+
+def test_outcomes_row_groups_stay_small_for_few_partners_and_grow_for_many(tmp_path):
+    # Consolidation holds one row group of a table at a time: with 7 partners the outcomes
+    # table keeps ROW_GROUP-row groups, so memory does not grow with the number of runs
+    # (benchmarks/run.py: peak memory 100,000 / 10,000 runs); with many partners a group
+    # holds two rows per partner (up to 131,072), so the partner dictionary stored in each
+    # group does not outweigh its rows.
+    out = tmp_path / "b"
+    result = run_cli(
+        "batch",
+        SYRIA,
+        "--engine",
+        "ensemble",
+        "--replicates",
+        3000,
+        "--steps",
+        12,
+        "--series",
+        "none",
+        "--out",
+        out,
+        "--quiet",
+    )
+    assert result.code == 0, result.err
+    meta = pq.ParquetFile(out / "outcomes.parquet").metadata
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    assert sizes == [ROW_GROUP, 3000 * 7 - ROW_GROUP]
+    assert row_group_rows("outcomes", 7) == ROW_GROUP == row_group_rows("runs", 100_000)
+    assert row_group_rows("outcomes", 20_000) == 40_000
+    assert row_group_rows("outcomes", 100_000) == 131_072

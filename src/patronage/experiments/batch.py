@@ -312,7 +312,7 @@ class _Batch:
         for _ in range(CHECK_ROUNDS):
             todo = [t for t in tasks if t.index not in entries]
             self._run(out, manifest, tasks, todo, entries, on_error)
-            bad = chunkfiles.consolidate(out, tasks, entries)
+            bad = chunkfiles.consolidate(out, tasks, entries, len(manifest.partners))
             if not bad:
                 break
             for index in bad:  # changed after it was checked: run it again

@@ -38,9 +38,18 @@ __all__ = [
 
 JOURNAL = "journal.jsonl"
 ROW_GROUP = 16_384  # rows per parquet row group: bounds consolidation memory
-# The outcomes table's dictionaries (every partner id) are stored once per row group: larger
-# groups keep a 100,000-partner table small and quick to read.
-ROW_GROUPS = {"outcomes": 131_072}
+# The outcomes table's dictionaries (every partner id) are stored once per row group, so a
+# group holds at least two rows per partner, up to this many: a 100,000-partner table stays
+# small and quick to read, and a batch of a few partners keeps ROW_GROUP-row groups (and its
+# consolidation memory flat in the number of runs).
+MAX_OUTCOMES_ROW_GROUP = 131_072
+
+
+def row_group_rows(name: str, n_partners: int) -> int:
+    """Rows per row group of one table of a batch with `n_partners` partners."""
+    if name != "outcomes":
+        return ROW_GROUP
+    return max(ROW_GROUP, min(MAX_OUTCOMES_ROW_GROUP, 2 * n_partners))
 
 
 def chunk_path(chunks: Path, index: int, table: str) -> Path:
@@ -153,7 +162,9 @@ def read_checked(
     return table
 
 
-def consolidate(out: Path, tasks: list[ChunkTask], entries: dict[int, dict[str, Any]]) -> list[int]:
+def consolidate(
+    out: Path, tasks: list[ChunkTask], entries: dict[int, dict[str, Any]], n_partners: int
+) -> list[int]:
     """Concatenate the chunks in chunk order into row groups of a fixed size per table,
     checking each chunk as it is read; returns the chunks that failed (nothing is written
     then)."""
@@ -162,7 +173,7 @@ def consolidate(out: Path, tasks: list[ChunkTask], entries: dict[int, dict[str, 
     for name in store.TABLES:
         dest = out / f"{name}.parquet"
         tmp = temporary_name(dest)
-        rows = ROW_GROUPS.get(name, ROW_GROUP)
+        rows = row_group_rows(name, n_partners)
         writer: pq.ParquetWriter | None = None
         pending: list[pa.Table] = []
         pending_rows = 0
