@@ -364,11 +364,15 @@ def main() -> int:
             measure, PATRONAGE, tmp, partners=1_000 if args.quick else 10_000
         )
 
-    report = render(rows, step_times, mesa_sizes, sizes) + "\n".join(
-        large.render(end_to_end, write)
+    # each section starts on a line of its own after a blank line (a table right below
+    # another would read as one table)
+    report = (
+        render(rows, step_times, mesa_sizes, sizes)
+        + "\n"
+        + "\n".join(large.render(end_to_end, write))
     )
     repeats = 3 if args.quick else 7
-    report += render_panel(
+    report += "\n" + render_panel(
         1000,
         panel_update(1000, repeats),
         200,
