@@ -3,6 +3,7 @@ tipping study. Each does what its command does and writes the same folder."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -219,8 +220,7 @@ def tipping(
     partners = checked_partners(loaded, partner)
     checked_target(target)
     low, high = field_range(loaded, field, span)
-    effort = search or Search(low, high)
-    effort = Search(**{**effort.__dict__, "low": low, "high": high})
+    effort = dataclasses.replace(search, low=low, high=high) if search else Search(low, high)
     folder = _out(out, loaded)
     study = run_tipping(
         loaded,

@@ -79,7 +79,7 @@ def sweep_design(runs_per_level: int, seed: int) -> Design:
 def sweep_key(loaded: LoadedScenario) -> tuple:
     """What the panel's numbers depend on in a loaded scenario: its text and overrides, less
     those of the withdrawal level, which the sweep replaces."""
-    kept = tuple(o for o in loaded.overrides if not _sets_level(o.split("=", 1)[0].strip()))
+    kept = tuple(o for o in loaded.overrides if not sets_level(o.split("=", 1)[0].strip()))
     return (loaded.text, loaded.source, kept)
 
 
@@ -91,7 +91,8 @@ def page_level(loaded: LoadedScenario) -> float | None:
     return float(loaded.scenario.withdrawal.level)
 
 
-def _sets_level(path: str) -> bool:
+def sets_level(path: str) -> bool:
+    """Whether a dotted path writes the swept level (or, for a range, one of its ends)."""
     return path == FIELD or path.startswith(FIELD + ".")
 
 

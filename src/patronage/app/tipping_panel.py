@@ -83,11 +83,7 @@ def TippingView(shown: Shown, level: float | None) -> None:
 def describe(settings: Settings) -> str:
     """The chosen values the curves depend on (all but the swept level), as `--set` takes
     them."""
-    kept = {
-        path: value
-        for path, value in settings.chosen.items()
-        if path != tipping.FIELD and not path.startswith(tipping.FIELD + ".")
-    }
+    kept = {path: value for path, value in settings.chosen.items() if not tipping.sets_level(path)}
     if not kept:
         return "the file's values"
     return ", ".join(f"{k}={v}" for k, v in kept.items())
