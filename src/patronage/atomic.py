@@ -8,15 +8,22 @@ and renamed into place, and the temporary is removed if anything fails on the wa
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["temporary_name", "write_atomic"]
+__all__ = ["temporary_name", "temporary_pattern", "write_atomic"]
 
 
 def temporary_name(path: Path) -> Path:
     """The hidden temporary a file is written under before it is renamed into place."""
     return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
+def temporary_pattern(names: str) -> re.Pattern[str]:
+    """The names `temporary_name` gives files named by the regex `names`, the writer's pid
+    in the group `pid`: what a clean-up may recognise as a temporary left behind."""
+    return re.compile(rf"^\.(?:{names})\.tmp-(?P<pid>\d+)$")
 
 
 def write_atomic(path: Path, write: Callable[[Path], object]) -> Path:

@@ -24,14 +24,15 @@ from patronage.analysis.tipping_batches import (
     search_partner,
     write_outputs,
 )
+from patronage.atomic import temporary_pattern
 from patronage.errors import InputError
 from patronage.results.claim import is_ours
 from patronage.scenario.loader import LoadedScenario, override_scenario
 
 FIGURE = "tipping.png"
 OUTPUT_FILES = (SETTINGS, CROSSINGS, FIGURE)
-# atomic.temporary_name of an output file, left by a study that was killed while writing it
-TEMPORARY = re.compile(rf"^\.(?:{'|'.join(map(re.escape, OUTPUT_FILES))})\.tmp-\d+$")
+# the temporary of an output file, left by a study that was killed while writing it
+TEMPORARY = temporary_pattern("|".join(map(re.escape, OUTPUT_FILES)))
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from patronage.atomic import temporary_pattern
 from patronage.errors import InputError
 from patronage.results.manifest import read_manifest
 from patronage.results.store import INDICES, MANIFEST, TABLES
@@ -39,12 +40,11 @@ LOCK = ".lock"
 MAX_NAME_BYTES = 200  # a folder name, leaving room for `.NAME.tmp-PID-XXXXXXXX` (255 max)
 
 _TABLE_FILES = "|".join(re.escape(name) for name in (*(f"{t}.parquet" for t in TABLES), INDICES))
-_TEMP = r"\.tmp-(?P<pid>\d+)"
 # what `patronage` writes in a result folder and in its chunks/ folder
 _FOLDER_ENTRY = re.compile(rf"^(?:{re.escape(MANIFEST)}|{_TABLE_FILES}|chunks|\.lock)$")
-_FOLDER_TEMP = re.compile(rf"^\.(?:{re.escape(MANIFEST)}|{_TABLE_FILES}){_TEMP}$")
+_FOLDER_TEMP = temporary_pattern(rf"{re.escape(MANIFEST)}|{_TABLE_FILES}")
 _CHUNK_ENTRY = re.compile(r"^(?:\d{6}-(?:runs|events|series)\.parquet|journal\.jsonl)$")
-_CHUNK_TEMP = re.compile(rf"^\.\d{{6}}-(?:runs|events|series)\.parquet{_TEMP}$")
+_CHUNK_TEMP = temporary_pattern(r"\d{6}-(?:runs|events|series)\.parquet")
 
 
 def _alive(pid: int) -> bool:
