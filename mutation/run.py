@@ -25,6 +25,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -103,8 +104,18 @@ def mutmut(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     # tests) instead of once per mutant: see batch_root in tests/conftest.py
     batches = folder / "batches"
     env = {**os.environ, "MPLBACKEND": "Agg", "PATRONAGE_TEST_BATCHES": str(batches)}
+    # SIGHUP ignored, as under nohup, whatever the terminal: a mutant that signals a pid the
+    # tests give as alive (their own) would otherwise take the test run down with it and be
+    # counted "suspicious" from a terminal but "killed" under nohup. Tests that need the
+    # default disposition (the live-writer test of claim.py) restore it in their child.
     return subprocess.run(
-        [str(exe), *args], cwd=folder, env=env, capture_output=True, text=True, check=False
+        [str(exe), *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
     )
 
 
